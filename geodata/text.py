@@ -206,3 +206,29 @@ def normalise_header(name: object) -> str:
     text = unicodedata.normalize("NFKD", clean_cell(name))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"\s+", " ", text).strip().lower()
+
+
+_INSEE_RE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
+
+
+def normalise_insee(value: object) -> str:
+    """Return a 5-character INSEE commune code (``1001`` -> ``01001``, ``2a004`` -> ``2A004``).
+
+    Spreadsheets and DBFs store codes as numbers and drop the leading zero of
+    départements 01-09; Corsica (2A/2B) codes are never numbers.
+    """
+    if isinstance(value, bool):
+        raise ValueError("not an INSEE commune code (expected 5 characters, e.g. 59350 or 2A004)")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        text = f"{value:05d}" if 0 < value <= 99999 else str(value)
+    else:
+        text = clean_cell(value).upper()
+        if re.fullmatch(r"[0-9]{4,5}\.0+", text):
+            text = text.split(".")[0]
+        if re.fullmatch(r"[0-9]{4}", text):
+            text = "0" + text
+    if not _INSEE_RE.match(text):
+        raise ValueError("not an INSEE commune code (expected 5 characters, e.g. 59350 or 2A004)")
+    return text
