@@ -1,0 +1,437 @@
+"""Reader of the ARCEP per-commune FTTH observatory, every vintage (FORMATS.md §2).
+
+Layouts: the 2018 information sheet, the 2018 deployment sheet (long by
+``Champ``), a 2018 workbook holding both, and the 2020+ single ``Communes``
+sheet with one connectable column per quarter. XLSX or CSV; title rows precede
+the header, which is found by its ``Code commune`` cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geodata.errors import InputError, ProblemCollector
+from geodata.text import (
+    clean_cell,
+    detect_encoding,
+    find_quarter,
+    is_quarter_label,
+    normalise_header,
+    normalise_insee,
+    parse_count,
+    quarter_end,
+    sniff_delimiter,
+)
+
+MAX_TITLE_ROWS = 10
+COMMUNE_COLUMNS = [
+    "insee", "name", "epci_siren", "logements", "etablissements", "premises",
+    "premises_method", "premises_as_of", "committed_operators", "oi", "source_row",
+]
+PROGRESS_COLUMNS = ["insee", "observed_on", "connectable", "source_row", "source_column"]
+_INT_COLUMNS = ("logements", "etablissements", "premises")
+_CODE = "code commune"
+_CONNECTABLE_FIELD = "locaux raccordables"
+_IGNORED_FIELDS = {"categorie"}
+_OI_RE = re.compile(r"^oi(\s|$)")
+
+
+@dataclass
+class ArcepRead:
+    """What one ARCEP file holds, in canonical form.
+
+    ``communes``: insee, name, epci_siren (str, NA when absent), logements,
+    etablissements, premises (Int64), premises_method (``insee`` =
+    Logements + Établissements before 2020, ``best_estimate`` after),
+    premises_as_of (date), committed_operators and oi (codes joined by ``-``,
+    ``''`` when none), source_row (1-based row in the file).
+    ``progress``: insee, observed_on (quarter end), connectable (Int64),
+    source_row, source_column (the quarter header as written).
+    ``vintage`` is the end of the publication quarter.
+    """
+
+    layout: str
+    communes: pd.DataFrame | None
+    progress: pd.DataFrame | None
+    vintage: dt.date
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Table:
+    """One sheet (or the CSV) from its header row down."""
+
+    name: str
+    header: list[str]
+    keys: list[str]
+    code_index: int
+    rows: list[tuple[int, list[object]]]
+
+    def find(self, key: str, *, prefix: bool = False) -> int | None:
+        for i, k in enumerate(self.keys):
+            if k == key or (prefix and k.startswith(key)):
+                return i
+        return None
+
+    def quarter_columns(self) -> list[tuple[int, dt.date]]:
+        return [(i, quarter_end(h)) for i, h in enumerate(self.header) if is_quarter_label(h)]
+
+
+def read_arcep(path: str | Path) -> ArcepRead:
+    """Read an ARCEP observatory file (XLSX or CSV, any vintage) into canonical frames."""
+    path = Path(path)
+    file = path.name
+    tables = [t for t in _load_tables(path, file) if t is not None]
+    if not tables:
+        raise InputError.single(
+            file,
+            f"no header row with a 'Code commune' cell in the first {MAX_TITLE_ROWS + 1} rows",
+            code="missing_header")
+    for table in tables:
+        if not table.rows:
+            raise InputError.single(file, f"sheet {table.name!r} has no data below its header",
+                                    code="empty_file")
+    warnings: list[str] = []
+    by_layout: dict[str, _Table] = {}
+    unknown: list[_Table] = []
+    for table in tables:
+        layout = _layout(table)
+        if layout is None:
+            unknown.append(table)
+        elif layout in by_layout:
+            raise InputError.single(
+                file, f"sheets {by_layout[layout].name!r} and {table.name!r} both hold the "
+                f"{layout} layout; keep one", code="ambiguous_layout")
+        else:
+            by_layout[layout] = table
+    if not by_layout:
+        found = ", ".join(repr(h) for h in unknown[0].header if h)
+        raise InputError.single(
+            file, f"unknown ARCEP layout; columns found: {found}", code="unknown_layout")
+    if "2020" in by_layout and len(by_layout) > 1:
+        raise InputError.single(
+            file, f"mixes the 2020+ layout with 2018 sheets: {sorted(by_layout)}",
+            code="unknown_layout")
+    warnings += [f"sheet {t.name!r} has a 'Code commune' header but an unknown layout; ignored"
+                 for t in unknown]
+    coll = ProblemCollector(file)
+    communes = progress = None
+    vintages: list[dt.date] = []
+    if "2020" in by_layout:
+        communes, progress, vintage = _read_2020(by_layout["2020"], coll, warnings)
+        vintages.append(vintage)
+    if "2018-info" in by_layout:
+        communes, vintage = _read_info_2018(by_layout["2018-info"], file, coll, warnings)
+        vintages.append(vintage)
+    if "2018-deployment" in by_layout:
+        progress, vintage = _read_deployment_2018(by_layout["2018-deployment"], coll, warnings)
+        vintages.append(vintage)
+    coll.raise_if_any()
+    if len(set(vintages)) > 1:
+        warnings.append(f"the sheets are of different quarters: {sorted(set(vintages))}; "
+                        f"the latest is taken as the vintage")
+    layout = "2018-workbook" if len(by_layout) == 2 else next(iter(by_layout))
+    return ArcepRead(layout, communes, progress, max(vintages), warnings)
+
+
+def _layout(table: _Table) -> str | None:
+    if table.find("champ") is not None:
+        return "2018-deployment"
+    if table.find("meilleure estimation des locaux", prefix=True) is not None:
+        return "2020"
+    has_oi = any(_OI_RE.match(k) for k in table.keys)
+    if has_oi and table.find("logements") is not None and table.find("etablissements") is not None:
+        return "2018-info"
+    return None
+
+
+def _require(table: _Table, file: str, key: str, *, prefix: bool = False) -> int:
+    index = table.find(key, prefix=prefix)
+    if index is None:
+        found = ", ".join(repr(h) for h in table.header if h)
+        raise InputError.single(
+            file, f"sheet {table.name!r} has no column {key!r}; columns found: {found}",
+            code="missing_column")
+    return index
+
+
+def _read_info_2018(
+    table: _Table, file: str, coll: ProblemCollector, warnings: list[str]
+) -> tuple[pd.DataFrame, dt.date]:
+    oi = next(i for i, k in enumerate(table.keys) if _OI_RE.match(k))
+    # The 2018 info sheet is dated only by its "OI 2018 T1" column (else the file name).
+    vintage = find_quarter(table.header[oi]) or find_quarter(file)
+    if vintage is None:
+        raise InputError.single(file, "cannot tell the quarter of this file: no quarter in the "
+                                "OI column nor in the file name", column=table.header[oi],
+                                code="unknown_vintage")
+    columns = {
+        "name": _require(table, file, "nom commune"),
+        "epci_siren": table.find("siren epci"),
+        "logements": _require(table, file, "logements"),
+        "etablissements": _require(table, file, "etablissements"),
+        "committed_operators": _require(table, file, "engagements l. 33-13", prefix=True),
+        "oi": oi,
+    }
+    # Until 2019 ARCEP's denominator is INSEE's Logements + Établissements (FORMATS.md §2).
+    records = _commune_records(table, columns, None, coll, warnings)
+    for record in records:
+        record.update(premises_method="insee", premises_as_of=vintage)
+        lodgings, firms = record["logements"], record["etablissements"]
+        record["premises"] = None if lodgings is None or firms is None else lodgings + firms
+    warnings.append("premises = Logements + Établissements (INSEE, 2018-era method): "
+                    "connectable shares can exceed 100 %")
+    return _communes_frame(records), vintage
+
+
+def _read_2020(
+    table: _Table, coll: ProblemCollector, warnings: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, dt.date]:
+    file = coll.file
+    estimate = _require(table, file, "meilleure estimation des locaux", prefix=True)
+    quarters = table.quarter_columns()
+    oi = next((i for i, k in enumerate(table.keys) if _OI_RE.match(k)), None)
+    estimate_quarter = find_quarter(table.header[estimate])
+    latest = max((q for _, q in quarters), default=None)
+    vintage = latest or estimate_quarter or (find_quarter(table.header[oi]) if oi else None)
+    if vintage is None:
+        raise InputError.single(file, "cannot tell the quarter of this file: no quarter column",
+                                code="unknown_vintage")
+    if estimate_quarter is None:
+        warnings.append(f"{table.header[estimate]!r} names no quarter: taken as of {vintage}")
+    columns = {
+        "name": _require(table, file, "nom commune"),
+        "epci_siren": table.find("siren epci"),
+        "logements": table.find("logements"),
+        "etablissements": table.find("etablissements"),
+        "premises": estimate,
+        "committed_operators": table.find("engagements l. 33-13", prefix=True),
+        "oi": oi,
+    }
+    progress: list[dict[str, object]] = []
+    records = _commune_records(table, columns, (quarters, progress), coll, warnings)
+    for record in records:
+        record.update(premises_method="best_estimate",
+                      premises_as_of=estimate_quarter or vintage)
+    return _communes_frame(records), _progress_frame(progress), vintage
+
+
+def _commune_records(
+    table: _Table,
+    columns: dict[str, int | None],
+    progress: tuple[list[tuple[int, dt.date]], list[dict[str, object]]] | None,
+    coll: ProblemCollector,
+    warnings: list[str],
+) -> list[dict[str, object]]:
+    records: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
+    padded = 0
+    for row_number, cells in table.rows:
+        insee, was_padded = _insee(table, row_number, cells, seen, coll)
+        padded += was_padded
+        record: dict[str, object] = {"insee": insee, "source_row": row_number}
+        for name, index in columns.items():
+            value = None if index is None else cells[index]
+            if name in _INT_COLUMNS:
+                record[name] = _count(table, row_number, index, value, coll)
+            elif name in ("committed_operators", "oi"):
+                record[name] = _codes(value)
+            elif name == "epci_siren":
+                record[name] = _epci(value)
+            else:
+                record[name] = clean_cell(value)
+        if progress is not None and insee is not None:
+            quarters, out = progress
+            for index, observed_on in quarters:
+                connectable = _count(table, row_number, index, cells[index], coll)
+                if connectable is not None:
+                    out.append({"insee": insee, "observed_on": observed_on,
+                                "connectable": connectable, "source_row": row_number,
+                                "source_column": table.header[index]})
+        records.append(record)
+    if padded:
+        warnings.append(f"{padded} INSEE codes had lost their leading zero and were padded")
+    return records
+
+
+def _read_deployment_2018(
+    table: _Table, coll: ProblemCollector, warnings: list[str]
+) -> tuple[pd.DataFrame, dt.date]:
+    champ = table.find("champ")
+    assert champ is not None
+    quarters = table.quarter_columns()
+    if not quarters:
+        raise InputError.single(coll.file, f"sheet {table.name!r} has no quarter column "
+                                "('T1 2018' or '2018 T1')", code="missing_column")
+    rows: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
+    unknown: set[str] = set()
+    for row_number, cells in table.rows:
+        kind = normalise_header(cells[champ])
+        if kind in _IGNORED_FIELDS:
+            continue
+        if kind != _CONNECTABLE_FIELD:
+            unknown.add(clean_cell(cells[champ]))
+            continue
+        insee, _ = _insee(table, row_number, cells, seen, coll)
+        for index, observed_on in quarters:
+            connectable = _count(table, row_number, index, cells[index], coll)
+            if insee is not None and connectable is not None:
+                rows.append({"insee": insee, "observed_on": observed_on,
+                             "connectable": connectable, "source_row": row_number,
+                             "source_column": table.header[index]})
+    if unknown:
+        warnings.append(f"rows with an unknown 'Champ' ignored: {sorted(unknown)}")
+    return _progress_frame(rows), max(q for _, q in quarters)
+
+
+def _insee(
+    table: _Table, row_number: int, cells: list[object], seen: dict[str, int],
+    coll: ProblemCollector,
+) -> tuple[str | None, bool]:
+    raw = cells[table.code_index]
+    column = table.header[table.code_index]
+    try:
+        insee = normalise_insee(raw)
+    except ValueError as exc:
+        coll.add(str(exc), row=row_number, column=column, value=clean_cell(raw))
+        return None, False
+    if insee in seen:
+        coll.add(f"duplicate commune (first on row {seen[insee]})", row=row_number,
+                 column=column, value=insee)
+        return None, False
+    seen[insee] = row_number
+    return insee, isinstance(raw, str) and len(clean_cell(raw)) == 4
+
+
+def _count(
+    table: _Table, row_number: int, index: int | None, value: object, coll: ProblemCollector
+) -> int | None:
+    if index is None:
+        return None
+    try:
+        # ARCEP writes '-' for zero (FORMATS.md §2, traps).
+        return parse_count(value)
+    except ValueError as exc:
+        coll.add(str(exc), row=row_number, column=table.header[index], value=clean_cell(value))
+        return None
+
+
+def _codes(value: object) -> str:
+    """Operator codes joined by '-' ('FRTE - SFR0' -> 'FRTE-SFR0'; '-' -> '')."""
+    return "-".join(t.strip() for t in clean_cell(value).split("-") if t.strip())
+
+
+def _epci(value: object) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = clean_cell(value)
+    return None if text in ("", "-") else text
+
+
+def _communes_frame(records: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=COMMUNE_COLUMNS)
+    for name in _INT_COLUMNS:
+        frame[name] = pd.array(frame[name].tolist(), dtype="Int64")
+    frame["source_row"] = frame["source_row"].astype("int64")
+    return frame
+
+
+def _progress_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+    frame["connectable"] = pd.array(frame["connectable"].tolist(), dtype="Int64")
+    frame["source_row"] = frame["source_row"].astype("int64")
+    return frame
+
+
+def _load_tables(path: Path, file: str) -> list[_Table | None]:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError.single(file, f"cannot read the file: {exc.strerror}",
+                                code="unreadable") from None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError.single(file, "legacy Excel 97-2003 (.xls) file: save it as .xlsx or CSV",
+                                code="unsupported_format")
+    if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _load_xlsx(path, file)
+    return [_load_csv(path, file)]
+
+
+def _load_xlsx(path: Path, file: str) -> list[_Table | None]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises assorted types on corrupt archives
+        raise InputError.single(file, f"not a readable XLSX workbook ({type(exc).__name__})",
+                                code="unreadable") from None
+    try:
+        tables = []
+        for sheet in workbook.worksheets:
+            # Dimensions written by some tools are wrong: read what is there.
+            sheet.reset_dimensions()
+            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+            tables.append(_take_table(sheet.title, rows))
+        return tables
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
+        raise InputError.single(file, f"truncated or corrupt XLSX workbook ({type(exc).__name__})",
+                                code="unreadable") from None
+    finally:
+        workbook.close()
+
+
+def _load_csv(path: Path, file: str) -> _Table | None:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError.single(file, "the file is empty", code="empty_file")
+    if b"\x00" in raw[:65536]:
+        raise InputError.single(file, "not a text file (binary content): expected XLSX or CSV",
+                                code="unsupported_format")
+    text = raw.decode(detect_encoding(raw))
+    lines = text.splitlines()[: MAX_TITLE_ROWS + 1]
+    header = next((line for line in lines if _CODE in normalise_header(line)[:40]), "")
+    try:
+        return _take_table(file, _numbered(text, sniff_delimiter(header)))
+    except csv.Error as exc:
+        raise InputError.single(file, f"malformed CSV: {exc}", code="unreadable") from None
+
+
+def _numbered(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Number CSV records by the line they start on, as an editor shows it."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    for cells in reader:
+        yield start, cells
+        start = reader.line_num + 1
+
+
+def _take_table(name: str, rows: Iterator[tuple[int, Iterable[object]]]) -> _Table | None:
+    """Find the header within the first rows (0..10 title rows), then keep the non-blank rows."""
+    for row_number, cells in rows:
+        if row_number > MAX_TITLE_ROWS + 1:
+            return None
+        header = [clean_cell(c) for c in cells]
+        keys = [normalise_header(c) for c in header]
+        if _CODE in keys[:3]:
+            break
+    else:
+        return None
+    width = len(header)
+    data = []
+    for row_number, cells in rows:
+        values = list(cells)[:width]
+        if all(clean_cell(v) == "" for v in values):
+            continue
+        data.append((row_number, values + [None] * (width - len(values))))
+    return _Table(name, header, keys, keys.index(_CODE), data)
