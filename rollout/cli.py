@@ -1,0 +1,251 @@
+"""The ``rollout`` command line: a thin adapter over the import service and read models.
+
+Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad input. Bad input never prints a
+traceback: one line per problem on stderr (file, row, column, value, reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rollout.config import default_database_url
+
+FORMATS = click.Choice(["table", "csv", "json"])
+
+
+class Context:
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self._engine = None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from rollout.db import make_engine
+
+            try:
+                self._engine = make_engine(self.database_url)
+            except ValueError as exc:
+                raise click.UsageError(str(exc)) from None
+        return self._engine
+
+
+def _fail_on_bad_input(func):
+    """Map domain errors to one stderr line each and the contract's exit codes."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        from geodata.errors import InputError
+        from rollout.importing import ImportRejected
+
+        try:
+            return func(*args, **kwargs)
+        except ImportRejected as exc:
+            click.echo(exc.outcome.describe(), err=True)
+            for problem in exc.outcome.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(2)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(2)
+        except (OperationalError, ProgrammingError) as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            click.echo(
+                f"database error: {reason} (is the schema created? run `rollout init`)", err=True
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+def _parse_date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    from geodata.text import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}", param_hint=name) from None
+
+
+def _report(outcome) -> None:
+    click.echo(outcome.describe())
+    for warning in outcome.warnings:
+        click.echo(f"  attention : {warning}")
+
+
+@click.group()
+@click.option(
+    "--database", "database_url", envvar="ROLLOUT_DATABASE_URL", default=None,
+    help="sqlite:///file.sqlite (SpatiaLite, default ./rollout.sqlite) or postgresql+psycopg://…",
+)
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """rollout — FTTH and 5G rollout versus operators' commitments, per commune."""
+    ctx.obj = Context(database_url or default_database_url())
+
+
+@main.command()
+@click.pass_obj
+@_fail_on_bad_input
+def init(obj: Context) -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    from rollout.migrate import upgrade
+
+    before, after = upgrade(obj.engine)
+    if before == after:
+        click.echo(f"schéma déjà à jour (révision {after})")
+    else:
+        click.echo(f"schéma créé ou mis à jour : {before or 'vide'} -> {after}")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Load a source file (one file = one batch = one transaction)."""
+
+
+@import_group.command("communes")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--id-field", help="Field holding the INSEE code (auto-detected otherwise).")
+@click.option("--name-field", help="Field holding the commune name (auto-detected otherwise).")
+@click.option("--layer", help="Layer to read in a multi-layer file (GeoPackage).")
+@click.pass_obj
+@_fail_on_bad_input
+def import_communes(obj: Context, file: Path, id_field, name_field, layer) -> None:
+    """Communes from GeoJSON, GeoPackage, Shapefile or zipped Shapefile, any CRS."""
+    from rollout.importers import communes
+
+    _report(communes.load(obj.engine, file, id_field=id_field, name_field=name_field,
+                          layer=layer))
+
+
+@import_group.command("arcep")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@_fail_on_bad_input
+def import_arcep(obj: Context, file: Path) -> None:
+    """ARCEP per-commune FTTH observatory (XLSX or CSV, 2018 and 2020+ layouts)."""
+    from rollout.importers import arcep
+
+    _report(arcep.load(obj.engine, file))
+
+
+@main.command("imports")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+@_fail_on_bad_input
+def imports_cmd(obj: Context, fmt: str) -> None:
+    """Import history: every batch with its counts and status."""
+    from rollout.db import session_scope
+    from rollout.formatting import fr_int, records, to_table
+    from rollout.journal import batch_history
+
+    with session_scope(obj.engine) as session:
+        history = batch_history(session)
+    columns = ["batch_id", "kind", "file_name", "sha256", "status", "started_at", "finished_at",
+               "rows_read", "rows_loaded", "rows_skipped", "rows_rejected", "synthetic",
+               "imported_by", "errors"]
+    if fmt == "json":
+        click.echo(json.dumps(records(history, columns), ensure_ascii=False, indent=2))
+        return
+    rows = [
+        [str(r.batch_id), r.kind, r.file_name, r.sha256[:12], _status_fr(r.status),
+         r.started_at.strftime("%d/%m/%Y %H:%M"), fr_int(r.rows_read), fr_int(r.rows_loaded),
+         fr_int(r.rows_skipped), fr_int(r.rows_rejected), "oui" if r.synthetic else "non"]
+        for r in history.itertuples()
+    ]
+    click.echo(to_table(
+        rows,
+        ["Lot", "Type", "Fichier", "sha256", "Statut", "Début (UTC)", "Lues", "Chargées",
+         "Ignorées", "Rejetées", "Synthétique"],
+        right={0, 6, 7, 8, 9},
+    ))
+
+
+def _status_fr(status: str) -> str:
+    return {"loaded": "importé", "rejected": "refusé"}.get(status, status)
+
+
+@main.command("communes")
+@click.option("--as-of", "as_of", help="Latest figures on or before this date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@click.pass_obj
+@_fail_on_bad_input
+def communes_cmd(obj: Context, as_of: str | None, fmt: str) -> None:
+    """One row per commune with its latest FTTH figures."""
+    from rollout.db import session_scope
+    from rollout.formatting import fr_date, fr_int, fr_number, fr_share, to_csv, to_json, to_table
+    from rollout.indicators import latest_figures
+
+    with session_scope(obj.engine) as session:
+        figures = latest_figures(session, _parse_date(as_of, "--as-of"))
+    columns = ["insee", "name", "population", "area_km2", "premises", "premises_as_of",
+               "premises_method", "connectable", "connectable_share", "observed_on",
+               "over_100", "synthetic", "source_file"]
+    if fmt == "json":
+        click.echo(to_json(figures, columns))
+    elif fmt == "csv":
+        click.echo(to_csv(figures, columns), nl=False)
+    else:
+        rows = [
+            [r.insee, r.name, fr_int(r.population), fr_number(r.area_km2), fr_int(r.premises),
+             fr_int(r.connectable), fr_share(r.connectable_share), fr_date(r.observed_on),
+             "synthétique" if r.synthetic else "réel"]
+            for r in figures.itertuples()
+        ]
+        click.echo(to_table(
+            rows,
+            ["INSEE", "Commune", "Population", "Surface (km²)", "Locaux", "Raccordables",
+             "Taux", "Au", "Donnée"],
+            right={2, 3, 4, 5, 6},
+        ))
+
+
+@main.command()
+@click.option("--serve", is_flag=True, help="Serve the map once the demo database is built.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_obj
+@_fail_on_bad_input
+def demo(obj: Context, serve: bool, host: str, port: int) -> None:
+    """Build the demo database: real MEL communes and ARCEP 2017-2018, synthetic after."""
+    from rollout.demo import build_demo
+
+    for line in build_demo(obj.engine):
+        click.echo(line)
+    if serve:
+        _serve(obj, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, threads: int) -> None:
+    """Serve the web map with a production WSGI server (waitress)."""
+    _serve(obj, host, port, threads)
+
+
+def _serve(obj: Context, host: str, port: int, threads: int = 8) -> None:
+    import waitress
+
+    from webmap import create_app
+
+    app = create_app({"DATABASE_URL": obj.database_url})
+    click.echo(f"carte servie sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="rollout")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

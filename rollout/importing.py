@@ -1,0 +1,206 @@
+"""The import service every importer goes through.
+
+One file = one :class:`~rollout.models.ImportBatch` = one transaction. Either the whole file
+loads, or the data tables are left exactly as they were; the refused attempt is then recorded
+in the import journal (batch with status ``rejected`` and one ``import_error`` per problem) so
+the data steward sees what was wrong. A file already loaded (same kind, same sha256) is
+reported as such and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from geodata.errors import InputError, Problem
+from rollout.db import session_scope
+from rollout.models import ImportBatch, ImportError_
+
+KINDS = ("communes", "arcep", "premises", "commitments", "sites", "works")
+
+
+@dataclass
+class LoadStats:
+    """What a loader reports back to the service."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImportOutcome:
+    """The result of one import, as shown by the CLI, the web upload and the journal."""
+
+    status: str  # loaded | duplicate | rejected
+    kind: str
+    file_name: str
+    sha256: str
+    batch_id: int | None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_skipped: int = 0
+    rows_rejected: int = 0
+    warnings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One human line (French, like the rest of the interface)."""
+        if self.status == "duplicate":
+            return (
+                f"{self.file_name} : déjà importé (lot {self.batch_id}, même sha256 "
+                f"{self.sha256[:12]}…) — rien n'a changé"
+            )
+        if self.status == "rejected":
+            return (
+                f"{self.file_name} : refusé, {len(self.problems)} problème(s) — "
+                "aucune donnée n'a été modifiée"
+            )
+        return (
+            f"{self.file_name} : lot {self.batch_id} importé — {self.rows_read} lignes lues, "
+            f"{self.rows_loaded} chargées, {self.rows_skipped} ignorées"
+        )
+
+
+class ImportRejected(Exception):
+    """Raised after a refused import has been journaled; carries the outcome."""
+
+    def __init__(self, outcome: ImportOutcome) -> None:
+        self.outcome = outcome
+        super().__init__("\n".join(str(p) for p in outcome.problems))
+
+
+Loader = Callable[[Session, ImportBatch], LoadStats]
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file, streamed (files may be gigabytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def find_loaded(session: Session, kind: str, sha256: str) -> ImportBatch | None:
+    return session.scalar(
+        select(ImportBatch)
+        .where(ImportBatch.kind == kind, ImportBatch.sha256 == sha256)
+        .where(ImportBatch.status == "loaded")
+        .order_by(ImportBatch.id)
+        .limit(1)
+    )
+
+
+def run_import(
+    engine: Engine,
+    path: str | Path,
+    kind: str,
+    loader: Loader,
+    *,
+    imported_by: str | None = None,
+    synthetic: bool = False,
+    display_name: str | None = None,
+    stored_path: str | None = None,
+) -> ImportOutcome:
+    """Load ``path`` with ``loader`` inside one transaction; see the module docstring."""
+    if kind not in KINDS:
+        raise ValueError(f"kind was {kind!r}; expected one of {list(KINDS)}")
+    path = Path(path)
+    name = display_name or path.name
+    if not path.exists():
+        raise InputError.single(name, "file not found", code="not_found")
+    if path.is_dir():
+        size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        sha256 = _directory_sha256(path)
+    else:
+        size = path.stat().st_size
+        sha256 = file_sha256(path)
+    started = _utcnow()
+    try:
+        with session_scope(engine) as session:
+            existing = find_loaded(session, kind, sha256)
+            if existing is not None:
+                return ImportOutcome(
+                    status="duplicate", kind=kind, file_name=name, sha256=sha256,
+                    batch_id=existing.id,
+                )
+            batch = ImportBatch(
+                kind=kind, file_name=name, sha256=sha256, size_bytes=size, status="loaded",
+                started_at=started, imported_by=imported_by, synthetic=synthetic,
+                stored_path=stored_path, rows_read=0, rows_loaded=0, rows_skipped=0,
+                rows_rejected=0,
+            )
+            session.add(batch)
+            session.flush()
+            stats = loader(session, batch)
+            batch.rows_read = stats.rows_read
+            batch.rows_loaded = stats.rows_loaded
+            batch.rows_skipped = stats.rows_skipped
+            batch.finished_at = _utcnow()
+            batch.summary = {**stats.summary, "warnings": stats.warnings}
+            batch_id = batch.id
+    except InputError as exc:
+        outcome = ImportOutcome(
+            status="rejected", kind=kind, file_name=name, sha256=sha256, batch_id=None,
+            rows_rejected=len(exc.problems), problems=list(exc.problems),
+        )
+        outcome.batch_id = _journal_rejection(
+            engine, outcome, size, started, imported_by, synthetic, stored_path, exc.code
+        )
+        raise ImportRejected(outcome) from exc
+    return ImportOutcome(
+        status="loaded", kind=kind, file_name=name, sha256=sha256, batch_id=batch_id,
+        rows_read=stats.rows_read, rows_loaded=stats.rows_loaded,
+        rows_skipped=stats.rows_skipped, warnings=stats.warnings, summary=stats.summary,
+    )
+
+
+def _journal_rejection(
+    engine: Engine,
+    outcome: ImportOutcome,
+    size: int,
+    started: dt.datetime,
+    imported_by: str | None,
+    synthetic: bool,
+    stored_path: str | None,
+    code: str,
+) -> int:
+    with session_scope(engine) as session:
+        batch = ImportBatch(
+            kind=outcome.kind, file_name=outcome.file_name, sha256=outcome.sha256,
+            size_bytes=size, status="rejected", started_at=started, finished_at=_utcnow(),
+            imported_by=imported_by, synthetic=synthetic, stored_path=stored_path,
+            rows_read=0, rows_loaded=0, rows_skipped=0, rows_rejected=outcome.rows_rejected,
+            summary={"code": code},
+        )
+        batch.errors = [
+            ImportError_(row=p.row, column=p.column, value=p.value, reason=p.reason)
+            for p in outcome.problems
+        ]
+        session.add(batch)
+        session.flush()
+        return batch.id
+
+
+def _directory_sha256(folder: Path) -> str:
+    """A stable digest of a folder of tables (ANFR exports may come unzipped)."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(folder).as_posix().encode())
+        digest.update(file_sha256(file).encode())
+    return digest.hexdigest()
