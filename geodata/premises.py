@@ -1,0 +1,471 @@
+"""Streaming reader of per-building FTTH status files: IPE and ARCEP buildings (FORMATS.md §3).
+
+National files are gigabytes: :meth:`PremisesFile.chunks` yields one canonical
+frame per ``chunksize`` rows and never holds more. Conversions are vectorised
+per chunk; Python only loops over the few distinct values of a column.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from pyproj.exceptions import CRSError
+
+from geodata.errors import InputError, ProblemCollector
+from geodata.text import detect_encoding, normalise_header
+
+STATUSES = (
+    "cible", "signe", "en_cours_deploiement", "deploye",
+    "raccordable_demande", "rad_en_cours_deploiement", "abandonne",
+)
+STATUS_DTYPE = pd.CategoricalDtype(list(STATUSES))
+_IPE_STATUS_NAMES = [
+    "CIBLE", "SIGNE", "EN COURS DE DEPLOIEMENT", "DEPLOYE", "RACCORDABLE DEMANDE",
+    "RAD EN COURS DE DEPLOIEMENT", "ABANDONNE",
+]
+RAD_STATUSES = ("raccordable_demande", "rad_en_cours_deploiement")
+CANONICAL_COLUMNS = [
+    "building_id", "operator_code", "insee", "lon", "lat", "premises",
+    "premises_estimated", "status", "status_date", "source_row",
+]
+SUMMARY_COLUMNS = [
+    "insee", "operator_code", "premises_total", "connectable", "rad", "abandoned", "buildings",
+]
+
+# Canonical key -> header as the format spells it; matched after normalise_header.
+_IPE_COLUMNS = {
+    "building_id": "IdentifiantImmeuble", "operator_code": "CodeOI",
+    "insee": "CodeInseeImmeuble", "x": "CoordonneeImmeubleX", "y": "CoordonneeImmeubleY",
+    "projection": "TypeProjectionGeographique", "premises": "NombreLogementsAdresseIPE",
+    "status": "EtatImmeuble", "status_date": "DateDerniereModification",
+}
+_IPE_REQUIRED = ("building_id", "x", "y", "premises", "status")
+_ARCEP_COLUMNS = {
+    "building_id": "imb_id", "operator_code": "code_l331", "insee": "code_insee",
+    "x": "x", "y": "y", "size_class": "catg_loc_imb", "status": "imb_etat",
+    "status_date": "date_completude",
+}
+_ARCEP_REQUIRED = ("building_id", "x", "y", "status")
+
+# EtatImmeuble / imb_etat, compared unaccented, lower-case, without "de" and separators.
+_STATUS_KEYS = {
+    "cible": "cible", "signe": "signe", "en cours deploiement": "en_cours_deploiement",
+    "deploye": "deploye", "raccordable demande": "raccordable_demande",
+    "rad en cours deploiement": "rad_en_cours_deploiement", "abandonne": "abandonne",
+}
+# TypeProjectionGeographique values seen in IPE files; an EPSG number is also accepted.
+_PROJECTIONS = {
+    "rgf93": 2154, "lamb93": 2154, "lambert93": 2154, "rgf93lamb93": 2154,
+    "rgf93lambert93": 2154, "wgs84": 4326,
+}
+# Valid extent of Lambert-93 (EPSG:2154 area of use, rounded outwards): a point
+# outside it is not a metropolitan building and would reproject to nonsense.
+_L93_X = (-400_000.0, 1_400_000.0)
+_L93_Y = (6_000_000.0, 7_300_000.0)
+_INSEE_RE = r"[0-9][0-9AB][0-9]{3}"
+_QUARTER_NAME_RE = re.compile(
+    r"(?<!\d)(?:(20\d{2})[_\- ]?[QT]([1-4])|[QT]([1-4])[_\- ]?(20\d{2}))(?!\d)", re.IGNORECASE
+)
+_DATE_NAME_RE = re.compile(r"(?<!\d)(20\d{2})([-_]?)(\d{2})\2(\d{2})(?!\d)")
+_PARSER_LINE_RE = re.compile(r"\b(line|row) (\d+)")
+_MAX_PROBLEMS_PER_CHUNK = 60
+
+
+@dataclass
+class PremisesFile:
+    """An opened IPE or ARCEP building file; iterate :meth:`chunks` to read it.
+
+    ``warnings`` counts recoverable oddities (estimated premises, unreadable
+    status dates, guessed projections, blank lines) as rows are streamed.
+    """
+
+    path: Path
+    format: str
+    encoding: str
+    delimiter: str
+    as_of: dt.date
+    chunksize: int
+    columns: dict[str, str]
+    warnings: Counter[str] = field(default_factory=Counter)
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """Yield canonical frames of at most ``chunksize`` rows (see CANONICAL_COLUMNS).
+
+        Raises InputError at the end of the first chunk holding bad values.
+        """
+        reader = pd.read_csv(
+            self.path, sep=self.delimiter, encoding=self.encoding, dtype=str,
+            usecols=list(self.columns.values()), chunksize=self.chunksize,
+            keep_default_na=False, na_values=[""], skip_blank_lines=False,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+        first_row = 2  # line 1 is the header
+        with reader:
+            iterator = iter(reader)
+            while True:
+                try:
+                    raw = next(iterator)
+                except StopIteration:
+                    return
+                except UnicodeDecodeError:
+                    raise self._decode_error() from None
+                except (pd.errors.ParserError, ValueError) as exc:
+                    raise self._parser_error(exc) from None
+                frame = self._convert(raw, first_row)
+                first_row += len(raw)
+                yield frame
+
+    def _convert(self, raw: pd.DataFrame, first_row: int) -> pd.DataFrame:
+        problems = _Problems(self.path.name)
+        cols = {key: _clean(raw[name]) for key, name in self.columns.items()}
+        rows = pd.Series(np.arange(first_row, first_row + len(raw), dtype="int64"), index=raw.index)
+        blank = pd.concat(cols, axis=1).isna().all(axis=1)
+        if blank.any():
+            # Blank lines are kept by the parser so that line numbers stay true.
+            self.warnings["blank lines skipped"] += int(blank.sum())
+            cols = {key: s[~blank] for key, s in cols.items()}
+            rows = rows[~blank]
+        name = self.columns.get
+        building_id = cols["building_id"]
+        problems.add_mask(building_id.isna(), rows, name("building_id"), building_id,
+                     "missing building identifier")
+        lon, lat = self._coordinates(cols, rows, problems)
+        if self.format == "ipe":
+            premises, estimated = _ipe_premises(cols["premises"], rows, name("premises"), problems)
+        else:
+            premises, estimated = self._size_class_premises(cols.get("size_class"), rows.index)
+        out = pd.DataFrame({
+            "building_id": building_id.astype("str"),
+            "operator_code": _optional(cols, "operator_code", rows.index).str.upper(),
+            "insee": _insee(cols.get("insee"), rows, name("insee"), problems),
+            "lon": lon, "lat": lat, "premises": premises, "premises_estimated": estimated,
+            "status": _status(cols["status"], rows, name("status"), problems),
+            "status_date": self._status_date(cols.get("status_date"), rows.index),
+            "source_row": rows,
+        }, index=rows.index)
+        problems.raise_if_any()
+        return out.reset_index(drop=True)
+
+    def _coordinates(
+        self, cols: dict[str, pd.Series], rows: pd.Series, problems: _Problems
+    ) -> tuple[pd.Series, pd.Series]:
+        xcol, ycol = self.columns["x"], self.columns["y"]
+        x = _number(cols["x"], rows, xcol, problems)
+        y = _number(cols["y"], rows, ycol, problems)
+        lon = pd.Series(np.nan, index=rows.index, dtype="float64")
+        lat = lon.copy()
+        epsg = self._epsg(cols, x, rows, problems)
+        for code in epsg.dropna().unique():
+            mask = (epsg == code) & x.notna() & y.notna()
+            if code == 4326:
+                lon[mask], lat[mask] = x[mask], y[mask]
+                continue
+            if code == 2154:
+                bad = mask & ~(x.between(*_L93_X) & y.between(*_L93_Y))
+                problems.add_mask(bad, rows, f"{xcol}/{ycol}", cols["x"] + " " + cols["y"],
+                             "coordinates outside the Lambert-93 (EPSG:2154) extent")
+                mask &= ~bad
+            transformer = _transformer(int(code))
+            lon[mask], lat[mask] = transformer.transform(x[mask].to_numpy(), y[mask].to_numpy())
+        out = (lon.abs() > 180) | (lat.abs() > 90) | ~np.isfinite(lon.fillna(0) + lat.fillna(0))
+        problems.add_mask(out, rows, f"{xcol}/{ycol}", cols["x"] + " " + cols["y"],
+                     "coordinates out of range (longitude -180..180, latitude -90..90)")
+        return lon, lat
+
+    def _epsg(
+        self, cols: dict[str, pd.Series], x: pd.Series, rows: pd.Series, problems: _Problems
+    ) -> pd.Series:
+        if self.format == "arcep_immeubles":
+            # FORMATS.md §3: ARCEP x, y are WGS84 longitude/latitude despite their names.
+            return pd.Series(4326.0, index=rows.index)
+        projection = cols.get("projection")
+        if projection is None:
+            projection = pd.Series(pd.NA, index=rows.index, dtype="str")
+        codes = projection.map({v: _projection_epsg(v) for v in projection.dropna().unique()})
+        unknown = projection.notna() & codes.isna()
+        problems.add_mask(unknown, rows, self.columns.get("projection"), projection,
+                     f"unknown projection; expected one of {sorted(_PROJECTIONS)} or an EPSG code")
+        missing = projection.isna() & x.notna()
+        if missing.any():
+            # No projection given: metres can only be Lambert-93, degrees only WGS84.
+            self.warnings["projection guessed from coordinate magnitude"] += int(missing.sum())
+            codes = codes.astype("float64").where(~missing, np.where(x.abs() > 180, 2154, 4326))
+        return codes.astype("float64")
+
+    def _size_class_premises(
+        self, size_class: pd.Series | None, index: pd.Index
+    ) -> tuple[pd.Series, pd.Series]:
+        if size_class is None:
+            size_class = pd.Series(pd.NA, index=index, dtype="str")
+        mapping = {v: size_class_premises(v) for v in size_class.dropna().unique()}
+        counts = size_class.map(mapping)
+        unknown = counts.isna()
+        if unknown.any():
+            self.warnings["unknown building size class counted as 1 premises"] += int(unknown.sum())
+        self.warnings["premises estimated from building size class"] += len(index)
+        premises = counts.fillna(1).astype("int32")
+        return premises, pd.Series(True, index=index, dtype="bool")
+
+    def _status_date(self, text: pd.Series | None, index: pd.Index) -> pd.Series:
+        if text is None:
+            return pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        # ISO (ARCEP), French or compact AAAAMMJJ (IPE) dates, a time part ignored.
+        iso = text.str.extract(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
+        french = text.str.extract(r"^(?P<day>\d{2})/(?P<month>\d{2})/(?P<year>\d{4})")
+        compact = text.str.extract(r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})$")
+        parts = iso.combine_first(french).combine_first(compact)[["year", "month", "day"]]
+        dates = pd.to_datetime(parts.astype("float64"), errors="coerce").astype("datetime64[s]")
+        unreadable = text.notna() & dates.isna()
+        if unreadable.any():
+            self.warnings["unreadable status date left empty"] += int(unreadable.sum())
+        return dates
+
+    def _decode_error(self) -> InputError:
+        line = _first_undecodable_line(self.path, self.encoding)
+        return InputError.single(
+            self.path.name, f"cannot be decoded as {self.encoding} (detected from the first"
+            " megabyte); re-save the file in UTF-8", code="bad_encoding", row=line)
+
+    def _parser_error(self, exc: Exception) -> InputError:
+        # The C tokenizer counts "line N" from 1 but "row N" from 0 (header = row 0).
+        match = _PARSER_LINE_RE.search(str(exc))
+        row = None if not match else int(match.group(2)) + (match.group(1) == "row")
+        reason = str(exc).splitlines()[0] if str(exc) else "unreadable"
+        return InputError.single(self.path.name, f"malformed CSV: {reason}", code="malformed_csv",
+                                 row=row)
+
+
+def open_premises(
+    path: str | Path, *, as_of: dt.date | None = None, chunksize: int = 250_000
+) -> PremisesFile:
+    """Open an IPE or ARCEP building file: detect encoding, separator, format and as-of date."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            sample = fh.read(1 << 20)
+    except OSError as exc:
+        reason = f"cannot be read: {exc.strerror}"
+        raise InputError.single(path.name, reason, code="unreadable") from None
+    if not sample.strip():
+        raise InputError.single(path.name, "the file is empty", code="empty_file")
+    encoding = detect_encoding(sample)
+    header_line = sample.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
+    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    fmt, columns = _detect_format(path.name, header)
+    if as_of is None:
+        as_of = as_of_from_name(path.name, fmt)
+    if chunksize < 1:
+        raise ValueError(f"chunksize was {chunksize}; expected a positive number of rows")
+    return PremisesFile(path, fmt, encoding, delimiter, as_of, chunksize, columns)
+
+
+def as_of_from_name(name: str, fmt: str) -> dt.date:
+    """Date of the situation a file describes, read from its name.
+
+    ARCEP names carry a quarter (``2024_Q3`` -> 30 Sept 2024); IPE names a day
+    (``20240115`` or ``2024-01-15``). Each format tries its own first.
+    """
+    finders = (_quarter_in_name, _date_in_name)
+    for finder in finders if fmt == "arcep_immeubles" else reversed(finders):
+        found = finder(name)
+        if found is not None:
+            return found
+    raise InputError.single(
+        name, "no date in the file name (expected e.g. 20240115, 2024-01-15 or 2024_Q3);"
+        " give the date of the data with --as-of YYYY-MM-DD", code="missing_as_of")
+
+
+def size_class_premises(label: str) -> int | None:
+    """Conservative premises count of an ARCEP ``catg_loc_imb`` size class: its lower bound.
+
+    ``individuel`` -> 1, ``entre 2 et 11`` -> 2, ``plus de 100`` -> 101,
+    ``12 et plus`` -> 12, a bare number -> itself; unknown -> None.
+    """
+    text = normalise_header(label).replace("_", " ")
+    if text in {"individuel", "pavillon", "maison"} or text.startswith("moins de"):
+        return 1
+    if match := re.search(r"(?:plus de|superieur a)\s*(\d+)", text):
+        return int(match.group(1)) + 1
+    if match := re.search(r"(?:entre|de|au moins|a partir de)\s*(\d+)", text):
+        return max(int(match.group(1)), 1)
+    if match := re.fullmatch(r"(\d+)\s*(?:et plus|ou plus|\+)?", text):
+        return max(int(match.group(1)), 1)
+    return None
+
+
+def summarise_chunk(df: pd.DataFrame) -> pd.DataFrame:
+    """Premises totals by (insee, operator_code) of one canonical chunk; sum them over chunks.
+
+    ``premises_total`` counts every building whatever its status (abandoned ones
+    included; ``abandoned`` lets the importer subtract them), ``connectable`` the
+    premises of ``deploye`` buildings, ``rad`` those connectable on demand.
+    """
+    premises = df["premises"].astype("int64")
+    status = df["status"].astype("object")
+    frame = pd.DataFrame({
+        "insee": df["insee"], "operator_code": df["operator_code"],
+        "premises_total": premises,
+        "connectable": premises.where(status == "deploye", 0),
+        "rad": premises.where(status.isin(RAD_STATUSES), 0),
+        "abandoned": premises.where(status == "abandonne", 0),
+        "buildings": np.ones(len(df), dtype="int64"),
+    })
+    grouped = frame.groupby(["insee", "operator_code"], dropna=False, sort=True).sum()
+    return grouped.reset_index()[SUMMARY_COLUMNS]
+
+
+class _Problems(ProblemCollector):
+    """A collector fed with boolean masks; keeps the first problems of a chunk, by line."""
+
+    def add_mask(
+        self, mask: pd.Series, rows: pd.Series, column: str | None, values: pd.Series, reason: str
+    ) -> None:
+        """Record one problem per row selected by ``mask``."""
+        if not mask.any() or len(self.problems) >= _MAX_PROBLEMS_PER_CHUNK:
+            return
+        for row, value in zip(rows[mask][:_MAX_PROBLEMS_PER_CHUNK], values[mask], strict=False):
+            shown = None if pd.isna(value) else value
+            super().add(reason, row=int(row), column=column, value=shown)
+
+    def raise_if_any(self, code: str = "bad_value") -> None:
+        self.problems.sort(key=lambda p: p.row or 0)
+        super().raise_if_any(code)
+
+
+def _detect_format(name: str, header: list[str]) -> tuple[str, dict[str, str]]:
+    found = {normalise_header(h): h for h in header}
+    for fmt, spec, required in (
+        ("ipe", _IPE_COLUMNS, _IPE_REQUIRED),
+        ("arcep_immeubles", _ARCEP_COLUMNS, _ARCEP_REQUIRED),
+    ):
+        columns = {k: found[normalise_header(v)] for k, v in spec.items()
+                   if normalise_header(v) in found}
+        if columns.get("building_id") is None:
+            continue
+        missing = [spec[k] for k in required if k not in columns]
+        if missing:
+            raise InputError.single(
+                name, f"{fmt} file without required column(s) {missing}; found {header}",
+                code="missing_column", row=1)
+        return fmt, columns
+    raise InputError.single(
+        name, "neither an IPE file (no IdentifiantImmeuble column) nor an ARCEP building file"
+        f" (no imb_id column); found {header}", code="unknown_layout", row=1)
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    text = values.astype("str").str.strip()
+    return text.where(text != "", None)
+
+
+def _optional(cols: dict[str, pd.Series], key: str, index: pd.Index) -> pd.Series:
+    return cols[key] if key in cols else pd.Series(pd.NA, index=index, dtype="str")
+
+
+def _number(text: pd.Series, rows: pd.Series, column: str, problems: _Problems) -> pd.Series:
+    # FORMATS.md §3: IPE writes coordinates with a decimal comma.
+    numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    problems.add_mask(text.isna(), rows, column, text, "missing coordinate")
+    problems.add_mask(text.notna() & numbers.isna(), rows, column, text,
+                      "coordinate is not a number")
+    return numbers.astype("float64")
+
+
+def _ipe_premises(
+    text: pd.Series, rows: pd.Series, column: str, problems: _Problems
+) -> tuple[pd.Series, pd.Series]:
+    digits = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+    valid = digits.str.fullmatch(r"[0-9]{1,9}").fillna(False).astype(bool)
+    problems.add_mask(text.isna(), rows, column, text, "missing premises count")
+    problems.add_mask(text.notna() & ~valid, rows, column, text,
+                 "premises count is not a non-negative whole number")
+    premises = pd.to_numeric(digits.where(valid, "0")).astype("int32")
+    return premises, pd.Series(False, index=text.index, dtype="bool")
+
+
+def _insee(text: pd.Series | None, rows: pd.Series, column: str | None,
+           problems: _Problems) -> pd.Series:
+    if text is None:
+        return pd.Series(pd.NA, index=rows.index, dtype="str")
+    # Spreadsheets drop the leading zero of départements 01-09 (cf. text.normalise_insee).
+    code = text.str.upper().str.replace(r"^([0-9]{4})$", r"0\1", regex=True)
+    valid = code.str.fullmatch(_INSEE_RE).fillna(False).astype(bool)
+    problems.add_mask(text.notna() & ~valid, rows, column, text,
+                 "not an INSEE commune code (expected 5 characters, e.g. 59350 or 2A004)")
+    return code.where(valid, None)
+
+
+def _status(text: pd.Series, rows: pd.Series, column: str, problems: _Problems) -> pd.Series:
+    mapping = {v: _STATUS_KEYS.get(_status_key(v)) for v in text.dropna().unique()}
+    status = text.map(mapping)
+    problems.add_mask(text.isna(), rows, column, text, "missing building status")
+    problems.add_mask(text.notna() & status.isna(), rows, column, text,
+                      f"unknown building status; expected one of {_IPE_STATUS_NAMES}")
+    return status.astype(STATUS_DTYPE)
+
+
+def _status_key(value: str) -> str:
+    words = re.split(r"[\s_\-]+", normalise_header(value))
+    return " ".join(w for w in words if w and w != "de")
+
+
+def _projection_epsg(value: str) -> float | None:
+    key = re.sub(r"[\s_\-:]+", "", normalise_header(value))
+    if key in _PROJECTIONS:
+        return float(_PROJECTIONS[key])
+    match = re.fullmatch(r"(?:epsg)?(\d{4,5})", key)
+    if not match:
+        return None
+    try:
+        _transformer(int(match.group(1)))
+    except CRSError:
+        return None
+    return float(match.group(1))
+
+
+_TRANSFORMERS: dict[int, Transformer] = {}
+
+
+def _transformer(epsg: int) -> Transformer:
+    if epsg not in _TRANSFORMERS:
+        _TRANSFORMERS[epsg] = Transformer.from_crs(epsg, 4326, always_xy=True)
+    return _TRANSFORMERS[epsg]
+
+
+def _quarter_in_name(name: str) -> dt.date | None:
+    match = _QUARTER_NAME_RE.search(name)
+    if not match:
+        return None
+    year = int(match.group(1) or match.group(4))
+    month = int(match.group(2) or match.group(3)) * 3
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _date_in_name(name: str) -> dt.date | None:
+    for match in _DATE_NAME_RE.finditer(name):
+        try:
+            return dt.date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+        except ValueError:
+            continue
+    return None
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int | None:
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                return number
+    return None
