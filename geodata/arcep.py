@@ -96,33 +96,8 @@ def read_arcep(path: str | Path) -> ArcepRead:
             file,
             f"no header row with a 'Code commune' cell in the first {MAX_TITLE_ROWS + 1} rows",
             code="missing_header")
-    for table in tables:
-        if not table.rows:
-            raise InputError.single(file, f"sheet {table.name!r} has no data below its header",
-                                    code="empty_file")
     warnings: list[str] = []
-    by_layout: dict[str, _Table] = {}
-    unknown: list[_Table] = []
-    for table in tables:
-        layout = _layout(table)
-        if layout is None:
-            unknown.append(table)
-        elif layout in by_layout:
-            raise InputError.single(
-                file, f"sheets {by_layout[layout].name!r} and {table.name!r} both hold the "
-                f"{layout} layout; keep one", code="ambiguous_layout")
-        else:
-            by_layout[layout] = table
-    if not by_layout:
-        found = ", ".join(repr(h) for h in unknown[0].header if h)
-        raise InputError.single(
-            file, f"unknown ARCEP layout; columns found: {found}", code="unknown_layout")
-    if "2020" in by_layout and len(by_layout) > 1:
-        raise InputError.single(
-            file, f"mixes the 2020+ layout with 2018 sheets: {sorted(by_layout)}",
-            code="unknown_layout")
-    warnings += [f"sheet {t.name!r} has a 'Code commune' header but an unknown layout; ignored"
-                 for t in unknown]
+    by_layout = _classify(tables, file, warnings)
     coll = ProblemCollector(file)
     communes = progress = None
     vintages: list[dt.date] = []
@@ -136,11 +111,44 @@ def read_arcep(path: str | Path) -> ArcepRead:
         progress, vintage = _read_deployment_2018(by_layout["2018-deployment"], coll, warnings)
         vintages.append(vintage)
     coll.raise_if_any()
+    if communes is not None and communes["premises"].isna().any():
+        warnings.append("communes without a premises figure (blank cells): "
+                        f"{int(communes['premises'].isna().sum())}")
     if len(set(vintages)) > 1:
         warnings.append(f"the sheets are of different quarters: {sorted(set(vintages))}; "
                         f"the latest is taken as the vintage")
     layout = "2018-workbook" if len(by_layout) == 2 else next(iter(by_layout))
     return ArcepRead(layout, communes, progress, max(vintages), warnings)
+
+
+def _classify(tables: list[_Table], file: str, warnings: list[str]) -> dict[str, _Table]:
+    """Pick the sheets by their header content: one per layout, unknown ones ignored."""
+    by_layout: dict[str, _Table] = {}
+    unknown: list[_Table] = []
+    for table in tables:
+        layout = _layout(table)
+        if layout is None:
+            unknown.append(table)
+        elif layout in by_layout:
+            raise InputError.single(
+                file, f"sheets {by_layout[layout].name!r} and {table.name!r} both hold the "
+                f"{layout} layout; keep one", code="ambiguous_layout")
+        elif not table.rows:
+            raise InputError.single(file, f"sheet {table.name!r} has no data below its header",
+                                    code="empty_file")
+        else:
+            by_layout[layout] = table
+    if not by_layout:
+        found = ", ".join(repr(h) for h in unknown[0].header if h)
+        raise InputError.single(
+            file, f"unknown ARCEP layout; columns found: {found}", code="unknown_layout")
+    if "2020" in by_layout and len(by_layout) > 1:
+        raise InputError.single(
+            file, f"mixes the 2020+ layout with 2018 sheets: {sorted(by_layout)}",
+            code="unknown_layout")
+    warnings += [f"sheet {t.name!r} has a 'Code commune' header but an unknown layout; ignored"
+                 for t in unknown]
+    return by_layout
 
 
 def _layout(table: _Table) -> str | None:

@@ -116,8 +116,6 @@ def read_communes(
     frame = gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")
     frame["population"] = pd.array(frame["population"].tolist(), dtype="Int64")
     frame["source_row"] = frame["source_row"].astype("int64")
-    if repaired:
-        warnings.append(f"{repaired} invalid geometries repaired (shapely.make_valid)")
     return CommunesRead(frame, repaired, source_crs, chosen_id, chosen_name,
                         chosen_population, warnings)
 

@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from geodata.arcep import read_arcep
@@ -152,9 +153,11 @@ def test_2018_workbook_with_both_sheets(tmp_path):
         "Lisez-moi": [["Observatoire HD/THD"], ["Sources : Arcep"]],
         "Communes": _rows(INFO),
         "Déploiement FttH par commune": deployment,
+        "Débits": [["Code commune", "Débit médian"], ["59350", "30"]],
     })
     read = read_arcep(path)
     assert read.layout == "2018-workbook"
+    assert any("'Débits'" in w and "ignored" in w for w in read.warnings)
     assert read.vintage == T1_2018
     assert len(read.communes) == 648
     lille = _lille(read.communes).iloc[0]
@@ -227,6 +230,14 @@ def test_numeric_insee_codes_are_padded(tmp_path):
     read = read_arcep(_write_csv(tmp_path / "c.csv", rows))
     assert list(read.communes["insee"]) == ["01001"]
     assert any("leading zero" in w for w in read.warnings)
+
+
+def test_blank_premises_is_missing_not_zero(tmp_path):
+    read = read_arcep(_edited_info(tmp_path, LILLE_INFO_LINE, 5, "   "))
+    lille = _lille(read.communes).iloc[0]
+    assert lille["logements"] is pd.NA and lille["premises"] is pd.NA
+    assert lille["etablissements"] == 8180
+    assert any(w.endswith("without a premises figure (blank cells): 1") for w in read.warnings)
 
 
 # --- errors ---------------------------------------------------------------------------------
