@@ -171,8 +171,12 @@ def demo_inputs_folder(engine: Engine) -> Path:
     return root / "demo-inputs"
 
 
-def build_demo(engine: Engine) -> Iterator[str]:
-    """Create the schema, load the real files, write and load the synthetic continuation."""
+def build_demo(engine: Engine, inputs_folder: Path | None = None) -> Iterator[str]:
+    """Create the schema, load the real files, write and load the synthetic continuation.
+
+    Synthetic inputs are written to ``inputs_folder`` (default: ``demo-inputs`` beside the
+    SpatiaLite file, or in the working directory for PostGIS).
+    """
     from rollout.importers import arcep, communes
     from rollout.migrate import upgrade
 
@@ -183,7 +187,7 @@ def build_demo(engine: Engine) -> Iterator[str]:
     yield arcep.load(engine, ARCEP_FTTH_FILE).describe()
     base = _real_baseline()
     trajectories = synthetic_trajectories(base)
-    folder = demo_inputs_folder(engine)
+    folder = inputs_folder or demo_inputs_folder(engine)
     for publication in PUBLICATIONS:
         path = write_publication(base, trajectories, publication, folder)
         yield arcep.load(engine, path, synthetic=True).describe()

@@ -61,14 +61,16 @@ def attach_denominator(observations: pd.DataFrame, counts: pd.DataFrame) -> pd.D
     left = out.assign(_key=pd.to_datetime(out["observed_on"]), _order=np.arange(len(out)))
     right = ranked.assign(_key=pd.to_datetime(ranked["premises_as_of"]))
     merged = pd.merge_asof(
-        left.sort_values("_key"), right.sort_values("_key").drop(columns=[]),
+        left.sort_values("_key"), right.sort_values("_key"),
         on="_key", by="insee", direction="backward",
     )
     # No count on or before the observation: fall back to the earliest known.
     earliest = right.sort_values("_key").drop_duplicates("insee", keep="first").set_index("insee")
     missing = merged["premises"].isna() & merged["insee"].isin(earliest.index)
-    for column in ("premises", "premises_as_of", "premises_method", "premises_batch_id"):
-        merged.loc[missing, column] = merged.loc[missing, "insee"].map(earliest[column])
+    if missing.any():
+        for column in ("premises", "premises_as_of", "premises_method", "premises_batch_id"):
+            fallback = merged["insee"].map(earliest[column]).astype(object)
+            merged[column] = merged[column].astype(object).where(~missing, fallback)
     return merged.sort_values("_order").drop(columns=["_key", "_order"]).reset_index(drop=True)
 
 

@@ -126,3 +126,26 @@ def empty_db_url(backend, request, tmp_path) -> str:
         conn.execute("CREATE EXTENSION postgis")
     request.addfinalizer(lambda: _drop_database(base, name))
     return base.replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_url(request, tmp_path_factory) -> str:
+    """A demo database built once per backend. Read-only: never modify it in a test."""
+    from rollout.demo import build_demo
+
+    folder = tmp_path_factory.mktemp(f"demo-{request.param}")
+    if request.param == "spatialite":
+        url = f"sqlite:///{folder / 'demo.sqlite'}"
+    else:
+        import psycopg
+
+        base = request.getfixturevalue("postgis_server")
+        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "rollout_demo"')
+            conn.execute('CREATE DATABASE "rollout_demo" TEMPLATE rollout_template')
+        url = base.replace("postgresql://", "postgresql+psycopg://") + "/rollout_demo"
+    engine = make_engine(url)
+    for _ in build_demo(engine, inputs_folder=folder / "inputs"):
+        pass
+    engine.dispose()
+    return url
