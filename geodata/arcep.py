@@ -191,7 +191,7 @@ def _read_info_2018(
         "oi": oi,
     }
     # Until 2019 ARCEP's denominator is INSEE's Logements + Établissements (FORMATS.md §2).
-    records = _commune_records(table, columns, None, coll, warnings)
+    records = _commune_records(table, columns, coll, warnings)
     for record in records:
         record.update(premises_method="insee", premises_as_of=vintage)
         lodgings, firms = record["logements"], record["etablissements"]
@@ -210,7 +210,8 @@ def _read_2020(
     oi = next((i for i, k in enumerate(table.keys) if _OI_RE.match(k)), None)
     estimate_quarter = find_quarter(table.header[estimate])
     latest = max((q for _, q in quarters), default=None)
-    vintage = latest or estimate_quarter or (find_quarter(table.header[oi]) if oi else None)
+    oi_quarter = None if oi is None else find_quarter(table.header[oi])
+    vintage = latest or estimate_quarter or oi_quarter
     if vintage is None:
         raise InputError.single(file, "cannot tell the quarter of this file: no quarter column",
                                 code="unknown_vintage")
@@ -225,8 +226,10 @@ def _read_2020(
         "committed_operators": table.find("engagements l. 33-13", prefix=True),
         "oi": oi,
     }
-    progress: list[dict[str, object]] = []
-    records = _commune_records(table, columns, (quarters, progress), coll, warnings)
+    records = _commune_records(table, columns, coll, warnings)
+    insee_by_row = {r["source_row"]: r["insee"] for r in records}
+    progress = [observation for row_number, cells in table.rows for observation in
+                _observations(table, row_number, cells, insee_by_row[row_number], quarters, coll)]
     for record in records:
         record.update(premises_method="best_estimate",
                       premises_as_of=estimate_quarter or vintage)
@@ -236,7 +239,6 @@ def _read_2020(
 def _commune_records(
     table: _Table,
     columns: dict[str, int | None],
-    progress: tuple[list[tuple[int, dt.date]], list[dict[str, object]]] | None,
     coll: ProblemCollector,
     warnings: list[str],
 ) -> list[dict[str, object]]:
@@ -257,14 +259,6 @@ def _commune_records(
                 record[name] = _epci(value)
             else:
                 record[name] = clean_cell(value)
-        if progress is not None and insee is not None:
-            quarters, out = progress
-            for index, observed_on in quarters:
-                connectable = _count(table, row_number, index, cells[index], coll)
-                if connectable is not None:
-                    out.append({"insee": insee, "observed_on": observed_on,
-                                "connectable": connectable, "source_row": row_number,
-                                "source_column": table.header[index]})
         records.append(record)
     if padded:
         warnings.append(f"{padded} INSEE codes had lost their leading zero and were padded")
@@ -274,8 +268,7 @@ def _commune_records(
 def _read_deployment_2018(
     table: _Table, coll: ProblemCollector, warnings: list[str]
 ) -> tuple[pd.DataFrame, dt.date]:
-    champ = table.find("champ")
-    assert champ is not None
+    champ = table.keys.index("champ")
     quarters = table.quarter_columns()
     if not quarters:
         raise InputError.single(coll.file, f"sheet {table.name!r} has no quarter column "
@@ -291,15 +284,24 @@ def _read_deployment_2018(
             unknown.add(clean_cell(cells[champ]))
             continue
         insee, _ = _insee(table, row_number, cells, seen, coll)
-        for index, observed_on in quarters:
-            connectable = _count(table, row_number, index, cells[index], coll)
-            if insee is not None and connectable is not None:
-                rows.append({"insee": insee, "observed_on": observed_on,
-                             "connectable": connectable, "source_row": row_number,
-                             "source_column": table.header[index]})
+        rows += _observations(table, row_number, cells, insee, quarters, coll)
     if unknown:
         warnings.append(f"rows with an unknown 'Champ' ignored: {sorted(unknown)}")
     return _progress_frame(rows), max(q for _, q in quarters)
+
+
+def _observations(
+    table: _Table, row_number: int, cells: list[object], insee: str | None,
+    quarters: list[tuple[int, dt.date]], coll: ProblemCollector,
+) -> list[dict[str, object]]:
+    """One observation per filled quarter column; blank cells are no data, not zero."""
+    out: list[dict[str, object]] = []
+    for index, observed_on in quarters:
+        connectable = _count(table, row_number, index, cells[index], coll)
+        if insee is not None and connectable is not None:
+            out.append({"insee": insee, "observed_on": observed_on, "connectable": connectable,
+                        "source_row": row_number, "source_column": table.header[index]})
+    return out
 
 
 def _insee(
