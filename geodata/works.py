@@ -1,0 +1,404 @@
+"""Planned public works from GeoJSON, GeoPackage or CSV files; the frame all works readers return.
+
+Minimum schema of a works file (one feature or row per work; column names are
+matched without regard to case or accents; French open-data portal names in
+brackets are accepted too):
+
+- ``id`` (``identifiant``, ``gid``, ``objectid``): unique in the file; row number if absent.
+- ``title`` (``objet``, ``libelle``, ``intitule``, ``nom``): what is being done.
+- ``kind`` (``type``, ``nature``): ``work-zone`` (default), ``road-closed``, ``detour``...
+- ``owner`` (``maitre_ouvrage``, ``maitre_d_ouvrage``, ``gestionnaire``): who orders the works.
+- ``start`` (``date_debut``, ``debut``): required; ISO 8601 or ``DD/MM/YYYY [HH:MM]``.
+- ``end`` (``date_fin``, ``fin``): empty = open-ended.
+- the geometry: the feature's own (GeoJSON, GeoPackage), else a ``wkt`` column (WKT),
+  ``geo_shape`` (GeoJSON geometry text), ``geo_point_2d`` (``"lat, lon"``) or ``lon``/``lat``.
+- ``commune`` (``insee``, ``code_insee``): optional INSEE code, kept as a hint.
+- ``types_of_work`` (``nature_travaux``): optional, values separated by ``;`` or ``,``.
+
+Times without an offset are Europe/Paris local time (a warning says so); a date
+alone starts at 00:00 and ends at 23:59:59 local time. Everything is stored in UTC.
+
+Canonical frame (:attr:`WorksRead.frame`, a GeoDataFrame in EPSG:4326): ``source_id``
+str, ``source_format`` (``geojson`` for any vector file, ``csv``, ``wzdx``, ``cifs``),
+``title`` str, ``kind`` str, ``owner`` str or None, ``start_at`` datetime64[ns, UTC],
+``end_at`` datetime64[ns, UTC] (NaT = open-ended), ``start_verified`` and
+``end_verified`` nullable boolean, ``types_of_work`` list[str], ``commune`` str or
+None, ``source_row`` int (1-based line or feature number), ``geometry``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.errors import ShapelyError
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+
+from geodata.errors import InputError, ProblemCollector
+from geodata.text import clean_cell, detect_encoding, normalise_header, sniff_delimiter
+
+COLUMNS = (
+    "source_id source_format title kind owner start_at end_at start_verified end_verified"
+    " types_of_work commune source_row geometry"
+).split()
+LOCAL_TZ = "Europe/Paris"
+_ALIASES = {
+    "id": ("id", "identifiant", "gid", "objectid"),
+    "title": ("title", "objet", "libelle", "intitule", "nom"),
+    "kind": ("kind", "type", "nature"),
+    "owner": ("owner", "maitre_ouvrage", "maitre_d_ouvrage", "maitre d'ouvrage", "gestionnaire"),
+    "start": ("start", "date_debut", "debut"),
+    "end": ("end", "date_fin", "fin"),
+    "commune": ("commune", "insee", "code_insee"),
+    "types_of_work": ("types_of_work", "nature_travaux"),
+    "wkt": ("wkt", "geometry", "geom"),
+    "geo_shape": ("geo_shape",),
+    "geo_point_2d": ("geo_point_2d",),
+    "lon": ("lon", "longitude", "lng"),
+    "lat": ("lat", "latitude"),
+}
+_FR_TIME_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+@dataclass
+class WorksRead:
+    """Works read from one file, recoverable oddities and the feed's own metadata."""
+
+    frame: gpd.GeoDataFrame
+    source_format: str
+    warnings: list[str] = field(default_factory=list)
+    feed: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_instant(value: object, *, end: bool = False) -> tuple[pd.Timestamp, bool]:
+    """Parse a date or date-time into a UTC timestamp; the flag says a local time was assumed.
+
+    A date alone is the start of that day (``end=False``) or its last second (``end=True``).
+    """
+    text = clean_cell(value)
+    if not text:
+        raise ValueError("empty date")
+    match = _FR_TIME_RE.match(text)
+    try:
+        if match:
+            day, month, year, hour, minute, second = match.groups()
+            parsed = dt.datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+            )
+            date_only = hour is None
+        else:
+            parsed = dt.datetime.fromisoformat(text)
+            date_only = len(text) == 10
+    except ValueError:
+        raise ValueError(
+            "not a date or time (expected ISO 8601, e.g. 2026-03-10T08:00:00+01:00, or DD/MM/YYYY)"
+        ) from None
+    if date_only and end:
+        parsed = parsed.replace(hour=23, minute=59, second=59)
+    stamp = pd.Timestamp(parsed)
+    if stamp.tzinfo is None:
+        return stamp.tz_localize(LOCAL_TZ, ambiguous=True, nonexistent="shift_forward").tz_convert(
+            "UTC"
+        ), True
+    return stamp.tz_convert("UTC"), False
+
+
+def lonlat_problem(geom: BaseGeometry) -> str | None:
+    """Reason why a geometry cannot be longitude/latitude degrees, or None when it can."""
+    if geom.is_empty:
+        return "empty geometry"
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        return "coordinates outside longitude/latitude range (a projected CRS not declared?)"
+    return None
+
+
+def works_frame(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Build the canonical works frame from one dict per work (keys = :data:`COLUMNS`)."""
+    frame = pd.DataFrame(records, columns=COLUMNS)
+    for column in ("source_id", "source_format", "title", "kind", "owner", "commune"):
+        frame[column] = frame[column].astype("string")
+    for column in ("start_at", "end_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
+    for column in ("start_verified", "end_verified"):
+        frame[column] = frame[column].astype("boolean")
+    frame["source_row"] = frame["source_row"].astype("int64")
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+
+
+def load_json(path: Path) -> Any:
+    """Read a JSON file in any usual encoding; syntax errors become an InputError with the line."""
+    data = read_input_bytes(path)
+    text = data.decode(detect_encoding(data), errors="replace").lstrip("\ufeff")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError.single(
+            path.name,
+            f"not valid JSON ({exc.msg}, column {exc.colno})",
+            row=exc.lineno,
+            code="bad_json",
+        ) from None
+
+
+def read_works(path: str | Path, fmt: str | None = None) -> WorksRead:
+    """Read a works file; ``fmt`` is ``geojson``, ``csv``, ``wzdx`` or ``cifs``, else guessed."""
+    from geodata.cifs import read_cifs
+    from geodata.wzdx import read_wzdx
+
+    path = Path(path)
+    readers = {
+        "geojson": read_works_file,
+        "csv": read_works_file,
+        "wzdx": read_wzdx,
+        "cifs": read_cifs,
+    }
+    if fmt is not None and fmt not in readers:
+        raise ValueError(f"format was {fmt!r}; expected one of {sorted(readers)}")
+    return readers[fmt or _guess_format(path)](path)
+
+
+def _guess_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".xml":
+        return "cifs"
+    if suffix in {".json", ".geojson"}:
+        doc = load_json(path)
+        if isinstance(doc, dict) and ("feed_info" in doc or "road_event_feed_info" in doc):
+            return "wzdx"
+        if isinstance(doc, list) or (isinstance(doc, dict) and "incidents" in doc):
+            return "cifs"
+    return "geojson"
+
+
+def read_works_file(path: str | Path) -> WorksRead:
+    """Read works from a GeoJSON, GeoPackage (or other OGR vector file) or CSV file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt", ".tsv"}:
+        rows, fmt = _csv_rows(path), "csv"
+    elif suffix in {".json", ".geojson"}:
+        rows, fmt = _geojson_rows(path), "geojson"
+    else:
+        rows, fmt = _ogr_rows(path), "geojson"
+    return _works_from_rows(path.name, rows, fmt)
+
+
+Row = tuple[int, dict[str, str], BaseGeometry | None]
+
+
+def read_input_bytes(path: Path) -> bytes:
+    """The bytes of an input file; unreadable or empty files become an InputError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError.single(
+            path.name, f"cannot read file ({exc.strerror})", code="not_found"
+        ) from None
+    if not data.strip():
+        raise InputError.single(path.name, "empty file", code="empty_file")
+    return data
+
+
+def _csv_rows(path: Path) -> list[Row]:
+    data = read_input_bytes(path)
+    text = data.decode(detect_encoding(data[: 1 << 20]), errors="replace").lstrip("\ufeff")
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=sniff_delimiter(text.split("\n", 1)[0])
+    )
+    try:
+        header = [clean_cell(h) for h in next(reader)]
+        rows = [
+            (reader.line_num, dict(zip(header, row, strict=False)), None)
+            for row in reader
+            if any(c.strip() for c in row)
+        ]
+    except csv.Error as exc:
+        raise InputError.single(
+            path.name, f"unreadable CSV ({exc})", row=reader.line_num, code="bad_csv"
+        ) from None
+    return rows
+
+
+def _geojson_rows(path: Path) -> list[Row]:
+    doc = load_json(path)
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        doc = {"type": "FeatureCollection", "features": [doc]}
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+        raise InputError.single(path.name, "not a GeoJSON FeatureCollection", code="bad_geojson")
+    problems = ProblemCollector(path.name)
+    crs_name = str(((doc.get("crs") or {}).get("properties") or {}).get("name", ""))
+    rows: list[Row] = []
+    for number, feature in enumerate(doc["features"], start=1):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        geom = None
+        if geometry:
+            try:
+                geom = shape(geometry)
+            except (ValueError, TypeError, AttributeError, KeyError, ShapelyError):
+                problems.add(
+                    "invalid GeoJSON geometry",
+                    row=number,
+                    column="geometry",
+                    value=json.dumps(geometry)[:60],
+                )
+        cells = {k: _cell(v) for k, v in (props or {}).items()}
+        if isinstance(feature, dict) and feature.get("id") is not None:
+            cells.setdefault("id", _cell(feature["id"]))
+        rows.append((number, cells, geom))
+    problems.raise_if_any("bad_geometry")
+    if crs_name and not re.search(r"(CRS84|4326)$", crs_name):
+        series = gpd.GeoSeries([r[2] for r in rows], crs=crs_name).to_crs(4326)
+        rows = [(n, p, g) for (n, p, _), g in zip(rows, series, strict=True)]
+    return rows
+
+
+def _ogr_rows(path: Path) -> list[Row]:
+    import pyogrio
+
+    try:
+        frame = pyogrio.read_dataframe(path, datetime_as_string=True)
+    except Exception as exc:  # pyogrio raises many GDAL error types for unreadable files
+        raise InputError.single(
+            path.name, f"unreadable vector file ({str(exc)[:120]})", code="unreadable"
+        ) from None
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs(4326)
+    props = frame.drop(columns="geometry")
+    return [
+        (n, {k: _cell(v) for k, v in rec.items()}, g)
+        for n, (rec, g) in enumerate(
+            zip(props.to_dict("records"), frame.geometry, strict=True), start=1
+        )
+    ]
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return clean_cell(value)
+
+
+def _works_from_rows(file: str, rows: list[Row], fmt: str) -> WorksRead:
+    """Map the minimum schema (or portal names) onto the canonical frame."""
+    problems = ProblemCollector(file)
+    names = {normalise_header(k) for _, props, _ in rows[:1] for k in props}
+    if rows and not names & {normalise_header(a) for a in _ALIASES["start"]}:
+        raise InputError.single(
+            file,
+            "no start date column (expected 'start' or 'date_debut')",
+            row=1 if fmt == "csv" else None,
+            code="missing_column",
+        )
+    warnings: list[str] = []
+    records, seen, local_times = [], {}, 0
+    for number, props, geom in rows:
+        get = _getter(props)
+        source_id = get("id") or str(number)
+        if source_id in seen:
+            problems.add(
+                f"duplicate id (first on row {seen[source_id]})",
+                row=number,
+                column="id",
+                value=source_id,
+            )
+        seen[source_id] = number
+        times = []
+        for key, is_end in (("start", False), ("end", True)):
+            raw = get(key)
+            if not raw:
+                if not is_end:
+                    problems.add("missing start date", row=number, column="start")
+                times.append(None)
+                continue
+            try:
+                stamp, local = parse_instant(raw, end=is_end)
+            except ValueError as exc:
+                problems.add(str(exc), row=number, column=key, value=raw)
+                stamp, local = None, False
+            local_times += local
+            times.append(stamp)
+        if times[0] is not None and times[1] is not None and times[1] < times[0]:
+            problems.add("end is before start", row=number, column="end", value=get("end"))
+        geom = geom if geom is not None else _geometry_from_columns(get, number, problems)
+        reason = None if geom is None else lonlat_problem(geom)
+        if geom is None:
+            problems.add(
+                "no geometry (expected a geometry, wkt, geo_shape or geo_point_2d)", row=number
+            )
+        elif reason:
+            problems.add(reason, row=number, column="geometry", value=geom.wkt[:60])
+        kind = re.sub(r"[\s_]+", "-", (get("kind") or "work-zone").lower())
+        records.append(
+            {
+                "source_id": source_id,
+                "source_format": fmt,
+                "title": get("title") or source_id,
+                "kind": kind,
+                "owner": get("owner") or None,
+                "start_at": times[0],
+                "end_at": times[1],
+                "start_verified": None,
+                "end_verified": None,
+                "types_of_work": [
+                    t.strip() for t in re.split(r"[;,]", get("types_of_work")) if t.strip()
+                ],
+                "commune": get("commune") or None,
+                "source_row": number,
+                "geometry": geom,
+            }
+        )
+    problems.raise_if_any()
+    if local_times:
+        warnings.append(f"{local_times} date(s) without a UTC offset read as {LOCAL_TZ} local time")
+    return WorksRead(works_frame(records), fmt, warnings)
+
+
+def _getter(props: dict[str, str]) -> Callable[[str], str]:
+    by_name = {normalise_header(k): v for k, v in props.items()}
+
+    def get(key: str) -> str:
+        for alias in _ALIASES[key]:
+            value = by_name.get(normalise_header(alias))
+            if value:
+                return clean_cell(value)
+        return ""
+
+    return get
+
+
+def _geometry_from_columns(
+    get: Callable[[str], str], number: int, problems: ProblemCollector
+) -> BaseGeometry | None:
+    """Geometry from WKT, GeoJSON text, a "lat, lon" pair or lon/lat columns."""
+    for key in ("wkt", "geo_shape", "geo_point_2d", "lon"):
+        raw = get(key)
+        if not raw:
+            continue
+        try:
+            if key == "wkt":
+                return shapely.from_wkt(raw)
+            if key == "geo_shape":
+                doc = json.loads(raw)
+                return shape(doc["geometry"] if doc.get("type") == "Feature" else doc)
+            if key == "geo_point_2d":
+                # Portals write the point latitude first: "50.63, 3.06".
+                lat, lon = (float(v) for v in raw.replace(";", ",").split(","))
+                return Point(lon, lat)
+            return Point(float(raw.replace(",", ".")), float(get("lat").replace(",", ".")))
+        except (ValueError, TypeError, KeyError, AttributeError, ShapelyError):
+            problems.add(f"unreadable {key} geometry", row=number, column=key, value=raw)
+            return None
+    return None
