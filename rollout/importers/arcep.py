@@ -27,10 +27,9 @@ def load(
     synthetic: bool = False,
     imported_by: str | None = None,
 ) -> ImportOutcome:
-    read = read_arcep(path)
-
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
-        return _store(session, batch, read)
+        # Read inside the import so bad input is journaled like any refused batch.
+        return _store(session, batch, read_arcep(path))
 
     return run_import(engine, path, "arcep", loader, synthetic=synthetic, imported_by=imported_by)
 

@@ -28,9 +28,9 @@ def load(
     synthetic: bool = False,
     imported_by: str | None = None,
 ) -> ImportOutcome:
-    read = read_communes(path, id_field=id_field, name_field=name_field, layer=layer)
-
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
+        # Read inside the import so bad input is journaled like any refused batch.
+        read = read_communes(path, id_field=id_field, name_field=name_field, layer=layer)
         return _store(session, batch, read)
 
     return run_import(
