@@ -1,0 +1,209 @@
+"""5G coverage model: buffers around in-service 5G sites, per operator and commune, and gaps.
+
+The model is deliberately simple and documented so it can be quoted: a 5G site
+covers a disc whose radius depends on its best band (``DEFAULT_RADII_M``,
+configurable); an operator's coverage in a commune is the union of its discs
+clipped to the commune. The share covered counts premises points inside that
+coverage when they are known, else spreads the commune's population uniformly
+over its area. Distances and areas are computed in a metric CRS (Lambert-93,
+EPSG:2154, by default); returned geometries are in that CRS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+DEFAULT_RADII_M: dict[str, float] = {"NR 3500": 600, "NR 2100": 1000, "NR 700": 2000}
+DEFAULT_CRS = 2154
+
+
+def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {missing}; got {list(frame.columns)}")
+
+
+def _metric(frame: gpd.GeoDataFrame, crs: int | str, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        raise ValueError(f"{what} must be a GeoDataFrame with a CRS")
+    return frame.to_crs(crs)
+
+
+def sites_geodataframe(sites: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Points (EPSG:4326) for a sites frame that only has ``lon``/``lat`` columns."""
+    if isinstance(sites, gpd.GeoDataFrame):
+        return sites
+    _require(sites, ["lon", "lat"], "sites")
+    return gpd.GeoDataFrame(
+        sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326
+    )
+
+
+def in_service_5g(sites: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The 5G sites in service on ``as_of`` (in-service date on or before it)."""
+    _require(sites, ["has_5g", "in_service_on"], "sites")
+    dates = pd.to_datetime(sites["in_service_on"], errors="coerce")
+    return sites[sites["has_5g"].astype(bool) & dates.notna() & (dates <= pd.Timestamp(as_of))]
+
+
+def site_radius(bands: Iterable[str], radii: Mapping[str, float]) -> float:
+    """Radius of the disc a site covers: its widest configured band, 0 if none is configured."""
+    return max((float(radii[b]) for b in bands if b in radii), default=0.0)
+
+
+def coverage_areas(
+    sites_gdf: pd.DataFrame,
+    communes_gdf: gpd.GeoDataFrame,
+    as_of: dt.date,
+    radii: Mapping[str, float] = DEFAULT_RADII_M,
+    crs: int | str = DEFAULT_CRS,
+) -> gpd.GeoDataFrame:
+    """Covered area per operator and commune on ``as_of``: union of site discs clipped to communes.
+
+    Returns a GeoDataFrame ``[operator_code, insee, as_of, geometry]`` in ``crs``, one row
+    per operator and commune with some coverage. ``attrs["sites_without_radius"]`` counts
+    in-service 5G sites none of whose bands has a configured radius (they are ignored).
+    """
+    _require(sites_gdf, ["operator_code", "bands"], "sites")
+    _require(communes_gdf, ["insee", "geometry"], "communes")
+    sites = _metric(sites_geodataframe(in_service_5g(sites_gdf, as_of)), crs, "sites")
+    communes = _metric(communes_gdf, crs, "communes")
+    radius = np.array([site_radius(b, radii) for b in sites["bands"]], dtype=float)
+    sites = sites.assign(radius_m=radius)
+    rows = []
+    for operator, group in sites[radius > 0].groupby("operator_code", sort=True):
+        union = shapely.union_all(shapely.buffer(group.geometry.values, group["radius_m"].values))
+        clipped = shapely.intersection(communes.geometry.values, union)
+        for insee, geom in zip(communes["insee"], clipped, strict=True):
+            if not geom.is_empty and geom.area > 0:
+                rows.append(
+                    {
+                        "operator_code": str(operator),
+                        "insee": str(insee),
+                        "as_of": as_of,
+                        "geometry": geom,
+                    }
+                )
+    result = gpd.GeoDataFrame(
+        rows, columns=["operator_code", "insee", "as_of", "geometry"], geometry="geometry", crs=crs
+    )
+    result.attrs["sites_without_radius"] = int((radius == 0).sum())
+    return result
+
+
+def coverage_share(
+    coverage: gpd.GeoDataFrame,
+    communes_gdf: gpd.GeoDataFrame,
+    premises_points: gpd.GeoDataFrame | None = None,
+    operators: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Share of premises (or population) inside each operator's coverage, per commune.
+
+    Parameters
+    ----------
+    coverage : output of :func:`coverage_areas`.
+    communes_gdf : ``insee``, geometry and, without premises points, ``population``.
+    premises_points : points with an optional ``premises`` count (default 1 per point);
+        when given, ``method`` is ``premises_points``, else ``population_uniform``
+        (covered = population x covered area / commune area).
+    operators : operators to report (default: those present in ``coverage``); an operator
+        without coverage in a commune gets ``covered`` 0.
+    """
+    _require(coverage, ["operator_code", "insee", "as_of", "geometry"], "coverage")
+    crs = coverage.crs or DEFAULT_CRS
+    communes = _metric(communes_gdf, crs, "communes")
+    ops = sorted(set(operators) if operators is not None else set(coverage["operator_code"]))
+    as_of = coverage["as_of"].iloc[0] if len(coverage) else None
+    if premises_points is not None:
+        method = "premises_points"
+        totals, covered = _premises_inside(premises_points, communes, coverage, crs)
+    else:
+        method = "population_uniform"
+        _require(communes, ["population"], "communes (without premises points)")
+        totals = dict(zip(communes["insee"], communes["population"].astype(float), strict=True))
+        areas = dict(zip(communes["insee"], communes.geometry.area, strict=True))
+        # Population spread uniformly over the commune: covered = population x area share.
+        covered = {
+            (o, i): totals[i] * g.area / areas[i]
+            for o, i, g in zip(
+                coverage["operator_code"], coverage["insee"], coverage.geometry, strict=True
+            )
+            if i in totals and areas[i] > 0
+        }
+    rows = []
+    for insee in communes["insee"]:
+        total = float(totals.get(insee, 0.0))
+        for op in ops:
+            value = float(covered.get((op, insee), 0.0))
+            rows.append(
+                {
+                    "insee": insee,
+                    "operator_code": op,
+                    "as_of": as_of,
+                    "covered": value,
+                    "premises": total,
+                    "share": value / total if total else np.nan,
+                    "method": method,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["insee", "operator_code", "as_of", "covered", "premises", "share", "method"]
+    )
+
+
+def _premises_inside(
+    premises_points: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    coverage: gpd.GeoDataFrame,
+    crs: int | str,
+) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+    """Premises per commune and per (operator, commune) coverage, by point location."""
+    points = _metric(premises_points, crs, "premises points")
+    weight = points["premises"].astype(float) if "premises" in points.columns else 1.0
+    points = gpd.GeoDataFrame({"weight": weight}, geometry=points.geometry.values, crs=crs)
+    in_commune = gpd.sjoin(points, communes[["insee", "geometry"]], predicate="intersects")
+    # A point on a shared border belongs to the first commune only.
+    in_commune = in_commune[~in_commune.index.duplicated()]
+    totals = in_commune.groupby("insee")["weight"].sum().to_dict()
+    in_cover = gpd.sjoin(
+        points, coverage[["operator_code", "insee", "geometry"]], predicate="intersects"
+    )
+    in_cover = in_cover.join(in_commune["insee"].rename("home"), how="inner")
+    in_cover = in_cover[in_cover["insee"] == in_cover["home"]]
+    covered = in_cover.groupby(["operator_code", "insee"])["weight"].sum().to_dict()
+    return totals, covered
+
+
+def gap_areas(
+    coverage: gpd.GeoDataFrame,
+    communes_gdf: gpd.GeoDataFrame,
+    operators: Iterable[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Uncovered part of each commune per operator: the commune minus that operator's coverage."""
+    _require(coverage, ["operator_code", "insee", "as_of", "geometry"], "coverage")
+    crs = coverage.crs or DEFAULT_CRS
+    communes = _metric(communes_gdf, crs, "communes")
+    ops = sorted(set(operators) if operators is not None else set(coverage["operator_code"]))
+    as_of = coverage["as_of"].iloc[0] if len(coverage) else None
+    covered = {
+        (o, i): g
+        for o, i, g in zip(
+            coverage["operator_code"], coverage["insee"], coverage.geometry, strict=True
+        )
+    }
+    rows = []
+    for insee, commune in zip(communes["insee"], communes.geometry, strict=True):
+        for op in ops:
+            geom = covered.get((op, insee))
+            gap = commune if geom is None else shapely.difference(commune, geom)
+            if not gap.is_empty and gap.area > 0:
+                rows.append({"operator_code": op, "insee": insee, "as_of": as_of, "geometry": gap})
+    return gpd.GeoDataFrame(
+        rows, columns=["operator_code", "insee", "as_of", "geometry"], geometry="geometry", crs=crs
+    )
