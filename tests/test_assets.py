@@ -77,6 +77,7 @@ def build_map(legend_first: bool = True, tiles: str | None = "none", attribution
         folium.Marker([lat, 3.0], icon=icon).add_to(cluster)
     folium.Marker([50.62, 3.05], icon=folium.Icon(icon="signal", prefix="fa", angle=45)).add_to(m)
     folium.Marker([50.66, 3.2], icon=folium.Icon()).add_to(m)  # folium's default: a glyphicon
+    folium.Marker([50.61, 3.2]).add_to(m)  # Leaflet's own icon, found through leaflet.css
     plugins.Fullscreen().add_to(m)
     plugins.HeatMap([[50.63, 3.06, 1.0]]).add_to(m)
     return m.get_root().render()
@@ -343,5 +344,5 @@ def test_map_page_works_offline_in_chromium(served_map: str) -> None:
     assert state["fills"] == ["#0000ff", "#0000ff"]
     assert (state["clusters"], state["search"], state["fa"], state["glyph"]) == (1, 1, True, True)
     wanted = ["fa-solid-900.woff2", "glyphicons-halflings-regular.woff2", "markers-soft.png",
-              "search-icon.png", "icon-fullscreen.svg"]
+              "marker-icon.png", "marker-shadow.png", "search-icon.png", "icon-fullscreen.svg"]
     assert [w for w in wanted if not any(url.endswith(w) for url in fetched)] == []
