@@ -2,7 +2,8 @@
 
 National files are gigabytes: :meth:`PremisesFile.chunks` yields one canonical
 frame per ``chunksize`` rows and never holds more. Conversions are vectorised
-per chunk; Python only loops over the few distinct values of a column.
+per chunk: each parser runs once per distinct value of a column (statuses,
+communes, dates and counts repeat), never in a per-row loop.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import csv
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from pyproj import Transformer
 from pyproj.exceptions import CRSError
 
 from geodata.errors import InputError, ProblemCollector
-from geodata.text import detect_encoding, normalise_header
+from geodata.text import detect_encoding, normalise_header, normalise_insee, parse_date
 
 STATUSES = (
     "cible", "signe", "en_cours_deploiement", "deploye",
@@ -72,7 +73,6 @@ _PROJECTIONS = {
 # outside it is not a metropolitan building and would reproject to nonsense.
 _L93_X = (-400_000.0, 1_400_000.0)
 _L93_Y = (6_000_000.0, 7_300_000.0)
-_INSEE_RE = r"[0-9][0-9AB][0-9]{3}"
 _QUARTER_NAME_RE = re.compile(
     r"(?<!\d)(?:(20\d{2})[_\- ]?[QT]([1-4])|[QT]([1-4])[_\- ]?(20\d{2}))(?!\d)", re.IGNORECASE
 )
@@ -103,50 +103,45 @@ class PremisesFile:
 
         Raises InputError at the end of the first chunk holding bad values.
         """
-        reader = pd.read_csv(
-            self.path, sep=self.delimiter, encoding=self.encoding, dtype=str,
-            usecols=list(self.columns.values()), chunksize=self.chunksize,
-            keep_default_na=False, na_values=[""], skip_blank_lines=False,
-            quoting=csv.QUOTE_MINIMAL,
-        )
         first_row = 2  # line 1 is the header
-        with reader:
-            iterator = iter(reader)
-            while True:
-                try:
-                    raw = next(iterator)
-                except StopIteration:
-                    return
-                except UnicodeDecodeError:
-                    raise self._decode_error() from None
-                except (pd.errors.ParserError, ValueError) as exc:
-                    raise self._parser_error(exc) from None
-                frame = self._convert(raw, first_row)
-                first_row += len(raw)
-                yield frame
+        try:
+            reader = pd.read_csv(
+                self.path, sep=self.delimiter, encoding=self.encoding, dtype=str,
+                usecols=list(self.columns.values()), chunksize=self.chunksize,
+                keep_default_na=False, na_values=[""], skip_blank_lines=False,
+            )
+            with reader:
+                for raw in reader:
+                    frame = self._convert(raw, first_row)
+                    first_row += len(raw)
+                    yield frame
+        except UnicodeDecodeError:
+            raise self._decode_error() from None
+        except pd.errors.ParserError as exc:
+            raise self._parser_error(exc) from None
 
     def _convert(self, raw: pd.DataFrame, first_row: int) -> pd.DataFrame:
         problems = _Problems(self.path.name)
-        cols = {key: _clean(raw[name]) for key, name in self.columns.items()}
         rows = pd.Series(np.arange(first_row, first_row + len(raw), dtype="int64"), index=raw.index)
-        blank = pd.concat(cols, axis=1).isna().all(axis=1)
+        blank = raw.isna().all(axis=1)
         if blank.any():
             # Blank lines are kept by the parser so that line numbers stay true.
             self.warnings["blank lines skipped"] += int(blank.sum())
-            cols = {key: s[~blank] for key, s in cols.items()}
-            rows = rows[~blank]
+            raw, rows = raw[~blank], rows[~blank]
+        cols = {key: _per_value(raw[name], _text) for key, name in self.columns.items()}
         name = self.columns.get
         building_id = cols["building_id"]
         problems.add_mask(building_id.isna(), rows, name("building_id"), building_id,
-                     "missing building identifier")
+                          "missing building identifier")
         lon, lat = self._coordinates(cols, rows, problems)
         if self.format == "ipe":
             premises, estimated = _ipe_premises(cols["premises"], rows, name("premises"), problems)
         else:
             premises, estimated = self._size_class_premises(cols.get("size_class"), rows.index)
+        operator = cols.get("operator_code", pd.Series(None, index=rows.index, dtype=object))
         out = pd.DataFrame({
             "building_id": building_id.astype("str"),
-            "operator_code": _optional(cols, "operator_code", rows.index).str.upper(),
+            "operator_code": _per_value(operator, str.upper).astype("str"),
             "insee": _insee(cols.get("insee"), rows, name("insee"), problems),
             "lon": lon, "lat": lat, "premises": premises, "premises_estimated": estimated,
             "status": _status(cols["status"], rows, name("status"), problems),
@@ -162,6 +157,7 @@ class PremisesFile:
         xcol, ycol = self.columns["x"], self.columns["y"]
         x = _number(cols["x"], rows, xcol, problems)
         y = _number(cols["y"], rows, ycol, problems)
+        shown = cols["x"].fillna("") + " " + cols["y"].fillna("")
         lon = pd.Series(np.nan, index=rows.index, dtype="float64")
         lat = lon.copy()
         epsg = self._epsg(cols, x, rows, problems)
@@ -172,14 +168,14 @@ class PremisesFile:
                 continue
             if code == 2154:
                 bad = mask & ~(x.between(*_L93_X) & y.between(*_L93_Y))
-                problems.add_mask(bad, rows, f"{xcol}/{ycol}", cols["x"] + " " + cols["y"],
-                             "coordinates outside the Lambert-93 (EPSG:2154) extent")
+                problems.add_mask(bad, rows, f"{xcol}/{ycol}", shown,
+                                  "coordinates outside the Lambert-93 (EPSG:2154) extent")
                 mask &= ~bad
             transformer = _transformer(int(code))
             lon[mask], lat[mask] = transformer.transform(x[mask].to_numpy(), y[mask].to_numpy())
         out = (lon.abs() > 180) | (lat.abs() > 90) | ~np.isfinite(lon.fillna(0) + lat.fillna(0))
-        problems.add_mask(out, rows, f"{xcol}/{ycol}", cols["x"] + " " + cols["y"],
-                     "coordinates out of range (longitude -180..180, latitude -90..90)")
+        problems.add_mask(out, rows, f"{xcol}/{ycol}", shown,
+                          "coordinates out of range (longitude -180..180, latitude -90..90)")
         return lon, lat
 
     def _epsg(
@@ -188,27 +184,24 @@ class PremisesFile:
         if self.format == "arcep_immeubles":
             # FORMATS.md §3: ARCEP x, y are WGS84 longitude/latitude despite their names.
             return pd.Series(4326.0, index=rows.index)
-        projection = cols.get("projection")
-        if projection is None:
-            projection = pd.Series(pd.NA, index=rows.index, dtype="str")
-        codes = projection.map({v: _projection_epsg(v) for v in projection.dropna().unique()})
-        unknown = projection.notna() & codes.isna()
-        problems.add_mask(unknown, rows, self.columns.get("projection"), projection,
-                     f"unknown projection; expected one of {sorted(_PROJECTIONS)} or an EPSG code")
+        projection = cols.get("projection", pd.Series(None, index=rows.index, dtype=object))
+        codes = _per_value(projection, _projection_epsg).astype("float64")
+        problems.add_mask(projection.notna() & codes.isna(), rows, self.columns.get("projection"),
+                          projection, "unknown projection; expected one of"
+                          f" {sorted(_PROJECTIONS)} or an EPSG code")
         missing = projection.isna() & x.notna()
         if missing.any():
             # No projection given: metres can only be Lambert-93, degrees only WGS84.
             self.warnings["projection guessed from coordinate magnitude"] += int(missing.sum())
-            codes = codes.astype("float64").where(~missing, np.where(x.abs() > 180, 2154, 4326))
-        return codes.astype("float64")
+            codes = codes.where(~missing, np.where(x.abs() > 180, 2154.0, 4326.0))
+        return codes
 
     def _size_class_premises(
         self, size_class: pd.Series | None, index: pd.Index
     ) -> tuple[pd.Series, pd.Series]:
         if size_class is None:
-            size_class = pd.Series(pd.NA, index=index, dtype="str")
-        mapping = {v: size_class_premises(v) for v in size_class.dropna().unique()}
-        counts = size_class.map(mapping)
+            size_class = pd.Series(None, index=index, dtype=object)
+        counts = _per_value(size_class, size_class_premises).astype("float64")
         unknown = counts.isna()
         if unknown.any():
             self.warnings["unknown building size class counted as 1 premises"] += int(unknown.sum())
@@ -219,12 +212,7 @@ class PremisesFile:
     def _status_date(self, text: pd.Series | None, index: pd.Index) -> pd.Series:
         if text is None:
             return pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
-        # ISO (ARCEP), French or compact AAAAMMJJ (IPE) dates, a time part ignored.
-        iso = text.str.extract(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
-        french = text.str.extract(r"^(?P<day>\d{2})/(?P<month>\d{2})/(?P<year>\d{4})")
-        compact = text.str.extract(r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})$")
-        parts = iso.combine_first(french).combine_first(compact)[["year", "month", "day"]]
-        dates = pd.to_datetime(parts.astype("float64"), errors="coerce").astype("datetime64[s]")
+        dates = _per_value(text, _status_day).astype("datetime64[s]")
         unreadable = text.notna() & dates.isna()
         if unreadable.any():
             self.warnings["unreadable status date left empty"] += int(unreadable.sum())
@@ -364,55 +352,84 @@ def _detect_format(name: str, header: list[str]) -> tuple[str, dict[str, str]]:
         f" (no imb_id column); found {header}", code="unknown_layout", row=1)
 
 
-def _clean(values: pd.Series) -> pd.Series:
-    text = values.astype("str").str.strip()
-    return text.where(text != "", None)
+def _per_value(text: pd.Series, parse: Callable[[str], object]) -> pd.Series:
+    """Apply ``parse`` once per distinct value: national files repeat the same few values."""
+    codes, uniques = pd.factorize(text)
+    parsed = np.empty(len(uniques) + 1, dtype=object)  # the extra slot is for code -1 (NA)
+    parsed[:-1] = [parse(value) for value in uniques]
+    parsed[-1] = None
+    return pd.Series(parsed[codes], index=text.index, dtype=object)
 
 
-def _optional(cols: dict[str, pd.Series], key: str, index: pd.Index) -> pd.Series:
-    return cols[key] if key in cols else pd.Series(pd.NA, index=index, dtype="str")
+def _text(value: str) -> str | None:
+    return value.strip(" \t\u00a0\u202f") or None
+
+
+def _float(value: str) -> float | None:
+    # FORMATS.md §3: IPE writes coordinates with a decimal comma.
+    try:
+        return float(value.replace(",", "."))
+    except ValueError:
+        return None
 
 
 def _number(text: pd.Series, rows: pd.Series, column: str, problems: _Problems) -> pd.Series:
-    # FORMATS.md §3: IPE writes coordinates with a decimal comma.
-    numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    numbers = _per_value(text, _float).astype("float64")
     problems.add_mask(text.isna(), rows, column, text, "missing coordinate")
     problems.add_mask(text.notna() & numbers.isna(), rows, column, text,
                       "coordinate is not a number")
-    return numbers.astype("float64")
+    return numbers
+
+
+def _count(value: str) -> int | None:
+    digits = re.sub(r"[\s\u00a0\u202f]", "", value)
+    return int(digits) if re.fullmatch(r"[0-9]{1,9}", digits) else None
 
 
 def _ipe_premises(
     text: pd.Series, rows: pd.Series, column: str, problems: _Problems
 ) -> tuple[pd.Series, pd.Series]:
-    digits = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
-    valid = digits.str.fullmatch(r"[0-9]{1,9}").fillna(False).astype(bool)
+    counts = _per_value(text, _count).astype("float64")
     problems.add_mask(text.isna(), rows, column, text, "missing premises count")
-    problems.add_mask(text.notna() & ~valid, rows, column, text,
-                 "premises count is not a non-negative whole number")
-    premises = pd.to_numeric(digits.where(valid, "0")).astype("int32")
-    return premises, pd.Series(False, index=text.index, dtype="bool")
+    problems.add_mask(text.notna() & counts.isna(), rows, column, text,
+                      "premises count is not a non-negative whole number")
+    return counts.fillna(0).astype("int32"), pd.Series(False, index=text.index, dtype="bool")
+
+
+def _insee_code(value: str) -> str | None:
+    try:
+        return normalise_insee(value)
+    except ValueError:
+        return None
 
 
 def _insee(text: pd.Series | None, rows: pd.Series, column: str | None,
            problems: _Problems) -> pd.Series:
     if text is None:
         return pd.Series(pd.NA, index=rows.index, dtype="str")
-    # Spreadsheets drop the leading zero of départements 01-09 (cf. text.normalise_insee).
-    code = text.str.upper().str.replace(r"^([0-9]{4})$", r"0\1", regex=True)
-    valid = code.str.fullmatch(_INSEE_RE).fillna(False).astype(bool)
-    problems.add_mask(text.notna() & ~valid, rows, column, text,
-                 "not an INSEE commune code (expected 5 characters, e.g. 59350 or 2A004)")
-    return code.where(valid, None)
+    code = _per_value(text, _insee_code)
+    problems.add_mask(text.notna() & code.isna(), rows, column, text,
+                      "not an INSEE commune code (expected 5 characters, e.g. 59350 or 2A004)")
+    return code.astype("str")
 
 
 def _status(text: pd.Series, rows: pd.Series, column: str, problems: _Problems) -> pd.Series:
-    mapping = {v: _STATUS_KEYS.get(_status_key(v)) for v in text.dropna().unique()}
-    status = text.map(mapping)
+    status = _per_value(text, lambda v: _STATUS_KEYS.get(_status_key(v)))
     problems.add_mask(text.isna(), rows, column, text, "missing building status")
     problems.add_mask(text.notna() & status.isna(), rows, column, text,
                       f"unknown building status; expected one of {_IPE_STATUS_NAMES}")
     return status.astype(STATUS_DTYPE)
+
+
+def _status_day(value: str) -> np.datetime64:
+    # ISO (ARCEP), French or compact AAAAMMJJ (IPE) dates; a time part is ignored.
+    text = value[:10]
+    if re.fullmatch(r"[0-9]{8}", value):
+        text = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    try:
+        return np.datetime64(parse_date(text), "s")
+    except ValueError:
+        return np.datetime64("NaT", "s")
 
 
 def _status_key(value: str) -> str:
