@@ -82,6 +82,9 @@ def test_ipe_cp1252_semicolon_decimal_comma_lambert93(tmp_path: Path) -> None:
     assert (opened.format, opened.encoding, opened.delimiter) == ("ipe", "cp1252", ";")
     assert opened.as_of == dt.date(2024, 1, 15)
     df = read_all(path)
+    assert list(df.columns) == [
+        "building_id", "operator_code", "insee", "lon", "lat", "premises",
+        "premises_estimated", "status", "status_date", "source_row"]
 
     to_wgs84 = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
     lon, lat = to_wgs84.transform(704000.0, 7059000.0)
@@ -160,6 +163,23 @@ def test_wgs84_projection_and_epsg_code_kept_as_is(tmp_path: Path) -> None:
     assert list(df["lon"][:2]) == [3.07, 3.1]
     assert list(df["lat"][:2]) == [50.63, 50.7]
     assert df.loc[2, "lat"] == pytest.approx(50.628, abs=1e-3)
+
+
+def test_projection_guessed_when_absent_and_unknown_projection_refused(tmp_path: Path) -> None:
+    rows = [ipe_row(1, TypeProjectionGeographique=""),
+            ipe_row(2, TypeProjectionGeographique="", CoordonneeImmeubleX=3.07,
+                    CoordonneeImmeubleY=50.63)]
+    path = write_ipe(tmp_path / "ipe_20240115.csv", rows)
+    opened = open_premises(path)
+    df = pd.concat(list(opened.chunks()))
+    assert df["lat"].round(2).tolist() == [50.63, 50.63]
+    assert df["lon"].round(2).tolist() == [3.06, 3.07]
+    assert opened.warnings["projection guessed from coordinate magnitude"] == 2
+    bad = write_ipe(tmp_path / "ipe_20240116.csv", [ipe_row(1, TypeProjectionGeographique="NTF")])
+    with pytest.raises(InputError) as err:
+        read_all(bad)
+    problem = err.value.problems[0]
+    assert (problem.row, problem.column, problem.value) == (2, "TypeProjectionGeographique", "NTF")
 
 
 def test_chunk_boundaries_do_not_change_totals(tmp_path: Path) -> None:
