@@ -249,10 +249,12 @@ def test_rad_cap_rules(tmp_path: Path) -> None:
 def test_conflicting_agreement_fields(tmp_path: Path) -> None:
     other_date = ["EX", "Exemple", "ZZZZ", "Opérateur", "02/01/2020", "doc"]
     other_operator = ["EX", "", "SFR0", "", "", ""]  # empty repetitions are fine
+    same_operator = ["EX", "", "zzzz", "", "", ""]  # operator codes compare case-blind
     rows = perimeter("59350") + [
         other_date + ["59512", "perimeter", "", "", ""],
         other_operator + ["59599", "perimeter", "", "", ""],
         ["EX", "", "", "", "01/01/2020", ""] + ["59009", "perimeter", "", "", ""],
+        same_operator + ["59163", "perimeter", "", "", ""],
     ]
     assert problems_of(write_csv(tmp_path / "c.csv", rows)) == [
         (3, "signed_on", "02/01/2020"), (4, "operator_code", "SFR0")]
