@@ -140,6 +140,41 @@ def import_arcep(obj: Context, file: Path) -> None:
     _report(arcep.load(obj.engine, file))
 
 
+@import_group.command("commitments")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a documented template (.csv or .xlsx) to this path instead.")
+@click.pass_obj
+@_fail_on_bad_input
+def import_commitments(obj: Context, file: Path | None, template: Path | None) -> None:
+    """Agreements, perimeters and milestones (CSV or XLSX template, FORMATS.md §4)."""
+    if template is not None:
+        from geodata.commitments import write_template
+
+        click.echo(f"modèle écrit : {write_template(template)}")
+        return
+    if file is None:
+        raise click.UsageError("give a FILE to import, or --template PATH")
+    from rollout.importers import commitments
+
+    _report(commitments.load(obj.engine, file))
+
+
+@import_group.command("premises")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", help="Date of the data (else read from the file name).")
+@click.option("--chunksize", default=100_000, show_default=True, type=click.IntRange(1000))
+@click.option("--no-points", is_flag=True, help="Store only the per-commune counts.")
+@click.pass_obj
+@_fail_on_bad_input
+def import_premises(obj: Context, file: Path, as_of, chunksize: int, no_points: bool) -> None:
+    """Per-building IPE or ARCEP building file, streamed in chunks."""
+    from rollout.importers import premises
+
+    _report(premises.load(obj.engine, file, as_of=_parse_date(as_of, "--as-of"),
+                          chunksize=chunksize, keep_points=not no_points))
+
+
 @main.command("imports")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
@@ -209,6 +244,80 @@ def communes_cmd(obj: Context, as_of: str | None, fmt: str) -> None:
              "Taux", "Au", "Donnée"],
             right={2, 3, 4, 5, 6},
         ))
+
+
+STATUS_COLUMNS = [
+    "agreement_id", "operator_code", "commune_insee", "scope", "metric", "due_on", "target",
+    "rad_cap", "status", "value_at_due", "observed_on", "achieved_value", "achieved_on",
+    "delay_days", "delay_is_upper_bound", "shortfall_premises", "projected_on", "series",
+    "denominator_premises", "denominator_as_of", "denominator_method", "rad_share",
+    "rad_cap_breached", "over_100", "communes_met", "communes_total", "reason",
+]
+
+
+@main.command("status")
+@click.option("--operator", help="Operator code (FRTE, SFR0, COAG, 20801…).")
+@click.option("--commune", help="INSEE code: the commune's milestones and its share of perimeters.")
+@click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@click.pass_obj
+@_fail_on_bad_input
+def status_cmd(obj: Context, operator, commune, as_of, fmt: str) -> None:
+    """Each milestone's status as of a date: met, met late, missed, at risk, on track, no data."""
+    import pandas as pd
+
+    from rollout.compliance import assessments
+    from rollout.db import session_scope
+    from rollout.formatting import to_csv, to_json
+
+    day = _parse_date(as_of, "--as-of") or dt.date.today()
+    with session_scope(obj.engine) as session:
+        result = assessments(session, day)
+        result["scope"] = result["commune_insee"].map(
+            lambda c: "perimeter" if c is None or pd.isna(c) else "commune"
+        )
+        if commune:
+            breakdown = assessments(session, day, breakdown=True)
+            breakdown["scope"] = "perimeter_commune"
+            result = pd.concat([result[result["commune_insee"] == commune],
+                                breakdown[breakdown["commune_insee"] == commune]],
+                               ignore_index=True)
+    if operator:
+        result = result[result["operator_code"] == operator]
+    columns = [c for c in STATUS_COLUMNS if c in result.columns]
+    if fmt == "json":
+        click.echo(to_json(result, columns))
+    elif fmt == "csv":
+        click.echo(to_csv(result, columns), nl=False)
+    else:
+        click.echo(_status_table(result, day))
+
+
+def _status_table(result, day: dt.date) -> str:
+    import pandas as pd
+
+    from rollout.compliance import STATUS_LABELS_FR
+    from rollout.formatting import fr_date, fr_int, fr_share, to_table
+
+    def value(metric: str, number) -> str:
+        return fr_share(number) if metric.endswith("_share") else fr_int(number)
+
+    rows = [
+        [r.agreement_id, r.operator_code,
+         "périmètre" if pd.isna(r.commune_insee) else r.commune_insee, r.metric,
+         fr_date(r.due_on), value(r.metric, r.target), value(r.metric, r.value_at_due),
+         fr_date(r.observed_on), STATUS_LABELS_FR.get(r.status, r.status),
+         fr_int(r.delay_days), fr_int(r.shortfall_premises), fr_date(r.projected_on)]
+        for r in result.itertuples()
+    ]
+    table = to_table(
+        rows,
+        ["Engagement", "Opérateur", "Commune", "Indicateur", "Échéance", "Cible",
+         "Valeur à l'échéance", "Observée le", "Statut", "Retard (j)", "Locaux manquants",
+         "Date projetée"],
+        right={5, 6, 9, 10},
+    )
+    return f"Situation au {fr_date(day)} — {len(rows)} jalon(s)\n{table}"
 
 
 @main.command()

@@ -171,6 +171,23 @@ def demo_inputs_folder(engine: Engine) -> Path:
     return root / "demo-inputs"
 
 
+def _load_commitments(
+    engine: Engine, base: pd.DataFrame, trajectories: pd.DataFrame, folder: Path
+) -> Iterator[str]:
+    from rollout import demo_commitments, queries
+    from rollout.db import session_scope
+    from rollout.importers import commitments, premises
+
+    rows = demo_commitments.commitment_rows(base, COVAGE_COMMUNES)
+    path = demo_commitments.write_commitments(rows, folder)
+    yield commitments.load(engine, path, synthetic=True).describe()
+    with session_scope(engine) as session:
+        shapes = queries.communes(session, geometry=True)
+    orange = sorted(base.loc[base["committed"] == "FRTE", "insee"])
+    for ipe in demo_commitments.write_ipe_files(trajectories, shapes, orange, folder):
+        yield premises.load(engine, ipe, synthetic=True).describe()
+
+
 def build_demo(engine: Engine, inputs_folder: Path | None = None) -> Iterator[str]:
     """Create the schema, load the real files, write and load the synthetic continuation.
 
@@ -191,4 +208,5 @@ def build_demo(engine: Engine, inputs_folder: Path | None = None) -> Iterator[st
     for publication in PUBLICATIONS:
         path = write_publication(base, trajectories, publication, folder)
         yield arcep.load(engine, path, synthetic=True).describe()
+    yield from _load_commitments(engine, base, trajectories, folder)
     yield "démo prête : données réelles jusqu'au T1 2018, synthétiques ensuite (marquées)"

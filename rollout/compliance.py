@@ -1,0 +1,113 @@
+"""Assessment of the stored commitments: database -> frames -> :mod:`rollout.assessment`.
+
+The one place the CLI, the web app and the reports get milestone statuses from, so every
+number agrees. Evidence columns (batch ids) are resolved to file names and sha256 here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rollout import assessment, queries
+from rollout.models import Agreement, AgreementCommune, Milestone, RadioSite
+
+STATUS_LABELS_FR = {
+    "met": "atteint",
+    "met_late": "atteint en retard",
+    "missed": "manqué",
+    "at_risk": "à risque",
+    "on_track": "en bonne voie",
+    "no_data": "données insuffisantes",
+}
+METRIC_LABELS_FR = {
+    "ftth_connectable_share": "taux de locaux raccordables",
+    "ftth_connectable_or_rad_share": "taux de locaux raccordables ou raccordables à la demande",
+    "ftth_connectable_premises": "nombre de locaux raccordables",
+    "mobile_5g_sites": "nombre de sites 5G en service",
+    "mobile_5g_premises_coverage_share": "taux de locaux couverts en 5G",
+}
+
+
+def milestones(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(Milestone.id, Milestone.agreement_id, Agreement.operator_code, Milestone.insee,
+               Milestone.metric, Milestone.target, Milestone.due_on, Milestone.rad_cap,
+               Milestone.batch_id, Milestone.source_row)
+        .join(Agreement, Agreement.id == Milestone.agreement_id)
+        .order_by(Milestone.agreement_id, Milestone.due_on, Milestone.insee, Milestone.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=[
+        "milestone_id", "agreement_id", "operator_code", "insee", "metric", "target", "due_on",
+        "rad_cap", "milestone_batch_id", "milestone_source_row",
+    ])
+    frame["rad_cap"] = frame["rad_cap"].astype(float)
+    return frame
+
+
+def agreements(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(Agreement.id, Agreement.name, Agreement.operator_code, Agreement.signed_on,
+               Agreement.source_document, Agreement.batch_id)
+        .order_by(Agreement.signed_on, Agreement.id)
+    ).all()
+    return pd.DataFrame(rows, columns=[
+        "agreement_id", "name", "operator_code", "signed_on", "source_document", "batch_id",
+    ])
+
+
+def perimeters(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(AgreementCommune.agreement_id, AgreementCommune.insee)).all()
+    return pd.DataFrame(rows, columns=["agreement_id", "insee"])
+
+
+def sites(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(RadioSite.station_id, RadioSite.operator_code, RadioSite.insee, RadioSite.has_5g,
+               RadioSite.in_service_on, RadioSite.batch_id)
+    ).all()
+    return pd.DataFrame(rows, columns=[
+        "station_id", "operator_code", "insee", "has_5g", "in_service_on", "batch_id",
+    ])
+
+
+def _inputs(session: Session) -> dict[str, pd.DataFrame]:
+    return {
+        "milestones": milestones(session),
+        "perimeters": perimeters(session),
+        "progress": queries.progress(session),
+        "premises_counts": queries.premises_counts(session),
+        "sites": sites(session),
+    }
+
+
+def assessments(
+    session: Session, as_of: dt.date, *, breakdown: bool = False
+) -> pd.DataFrame:
+    """Every stored milestone assessed as of ``as_of`` (perimeter rows, or their breakdown)."""
+    data = _inputs(session)
+    if data["milestones"].empty:
+        return pd.DataFrame(columns=[
+            "milestone_id", "agreement_id", "operator_code", "commune_insee", "metric",
+            "due_on", "target", "status", "value_at_due", "observed_on", "delay_days",
+            "shortfall_premises", "projected_on", "series",
+        ])
+    function = assessment.assess_perimeter_breakdown if breakdown else assessment.assess
+    result = function(
+        data["milestones"], data["perimeters"], data["progress"], data["premises_counts"],
+        as_of, sites=data["sites"] if len(data["sites"]) else None,
+    )
+    extra = data["milestones"][["milestone_id", "milestone_batch_id", "milestone_source_row"]]
+    return result.merge(extra, on="milestone_id", how="left")
+
+
+def commune_status(session: Session, as_of: dt.date) -> pd.DataFrame:
+    """Worst status and longest delay per commune, perimeter milestones included."""
+    own = assessments(session, as_of)
+    if own.empty:
+        return pd.DataFrame(columns=["insee", "status", "delay_days", "milestones"])
+    parts = [own[own["commune_insee"].notna()], assessments(session, as_of, breakdown=True)]
+    return assessment.commune_status(pd.concat([p for p in parts if len(p)], ignore_index=True))

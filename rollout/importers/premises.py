@@ -1,0 +1,142 @@
+"""Per-building files (IPE, ARCEP buildings) -> premises points and progress per operator.
+
+Streamed chunk by chunk: memory stays bounded whatever the file size. Buildings without an
+INSEE code get one from a point-in-polygon join on the loaded communes; buildings outside
+every loaded commune are skipped and counted. Per commune x operator, the counts of
+connectable (``DEPLOYE``) and on-demand (``RACCORDABLE DEMANDE``, ``RAD EN COURS DE
+DEPLOIEMENT``) premises become progress observations dated by the file's as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session
+
+from geodata.premises import open_premises, summarise_chunk
+from rollout import queries
+from rollout.importing import ImportOutcome, LoadStats, run_import
+from rollout.models import FtthProgress, ImportBatch, PremisesPoint
+from rollout.operators import ensure_operator
+
+SOURCE = {"ipe": "ipe", "arcep_immeubles": "arcep_immeubles"}
+
+
+def load(
+    engine: Engine,
+    path: str | Path,
+    *,
+    as_of: dt.date | None = None,
+    chunksize: int = 100_000,
+    keep_points: bool = True,
+    synthetic: bool = False,
+    imported_by: str | None = None,
+) -> ImportOutcome:
+    def loader(session: Session, batch: ImportBatch) -> LoadStats:
+        opened = open_premises(path, as_of=as_of, chunksize=chunksize)
+        return _store(session, batch, opened, keep_points)
+
+    return run_import(
+        engine, path, "premises", loader, synthetic=synthetic, imported_by=imported_by
+    )
+
+
+class _CommuneLocator:
+    """Point-in-polygon lookup of INSEE codes on the loaded communes (STRtree)."""
+
+    def __init__(self, session: Session) -> None:
+        communes = queries.communes(session, geometry=True)
+        self.codes = communes["insee"].to_numpy(dtype=object)
+        self.known = set(self.codes)
+        self.tree = shapely.STRtree(communes.geometry.to_numpy())
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        points = shapely.points(lon, lat)
+        found = np.full(len(points), None, dtype=object)
+        point_index, commune_index = self.tree.query(points, predicate="within")
+        found[point_index] = self.codes[commune_index]
+        return found
+
+
+def _store(session: Session, batch: ImportBatch, opened, keep_points: bool) -> LoadStats:
+    locator = _CommuneLocator(session)
+    summaries: list[pd.DataFrame] = []
+    rows_read = rows_loaded = located = outside = 0
+    for chunk in opened.chunks():
+        rows_read += len(chunk)
+        insee = chunk["insee"].astype(object).where(chunk["insee"].notna(), None)
+        missing = insee.isna().to_numpy()
+        if missing.any():
+            insee.loc[missing] = locator.locate(
+                chunk.loc[missing, "lon"].to_numpy(), chunk.loc[missing, "lat"].to_numpy()
+            )
+            located += int(pd.notna(insee[missing]).sum())
+        inside = insee.isin(locator.known).to_numpy()
+        outside += int((~inside).sum())
+        chunk = chunk.assign(insee=insee)[inside]
+        if chunk.empty:
+            continue
+        rows_loaded += len(chunk)
+        summaries.append(summarise_chunk(chunk))
+        if keep_points:
+            _insert_points(session, batch, chunk, opened.as_of)
+    summary = _progress_rows(session, batch, summaries, opened)
+    warnings = [f"{count} × {what}" for what, count in sorted(opened.warnings.items())]
+    if outside:
+        warnings.append(f"{outside} immeuble(s) hors des communes chargées : ignoré(s)")
+    return LoadStats(
+        rows_read=rows_read, rows_loaded=rows_loaded, rows_skipped=outside, warnings=warnings,
+        summary={
+            "format": opened.format, "as_of": opened.as_of.isoformat(),
+            "located_by_spatial_join": located, "outside_communes": outside, **summary,
+        },
+    )
+
+
+def _insert_points(session: Session, batch: ImportBatch, chunk: pd.DataFrame, as_of) -> None:
+    status_date = chunk["status_date"].astype(object).where(chunk["status_date"].notna(), None)
+    operator = chunk["operator_code"].astype(object).where(chunk["operator_code"].notna(), None)
+    wkt = (
+        "SRID=4326;POINT(" + chunk["lon"].map(repr) + " " + chunk["lat"].map(repr) + ")"
+    )
+    session.execute(insert(PremisesPoint), [
+        {
+            "building_id": b, "operator_code": o, "insee": i, "premises": int(p),
+            "premises_estimated": bool(e), "status": str(s), "status_date": d,
+            "observed_on": as_of, "geom": g, "batch_id": batch.id, "source_row": int(r),
+        }
+        for b, o, i, p, e, s, d, g, r in zip(
+            chunk["building_id"], operator, chunk["insee"], chunk["premises"],
+            chunk["premises_estimated"], chunk["status"], status_date, wkt, chunk["source_row"],
+            strict=True,
+        )
+    ])
+
+
+def _progress_rows(session: Session, batch: ImportBatch, summaries, opened) -> dict:
+    if not summaries:
+        return {"observations_stored": 0}
+    totals = (
+        pd.concat(summaries)
+        .groupby(["insee", "operator_code"], dropna=False, as_index=False)
+        .sum()
+    )
+    records = []
+    for row in totals.itertuples(index=False):
+        operator = None if pd.isna(row.operator_code) else str(row.operator_code)
+        if operator is not None:
+            ensure_operator(session, operator)
+        records.append({
+            "insee": row.insee, "operator_code": operator, "observed_on": opened.as_of,
+            "connectable": int(row.connectable), "rad": int(row.rad),
+            "premises_total": int(row.premises_total - row.abandoned),
+            "source": SOURCE[opened.format], "batch_id": batch.id, "source_row": None,
+            "source_column": None,
+        })
+    session.execute(insert(FtthProgress), records)
+    return {"observations_stored": len(records)}
