@@ -7,6 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geodata.commitments import (
     TEMPLATE_CSV,
@@ -313,3 +315,24 @@ def test_files_that_are_not_commitments(tmp_path: Path) -> None:
         with pytest.raises(InputError) as err:
             read_commitments(path)
         assert err.value.code == code, path.name
+
+
+_TOKENS = [
+    "EX", "59350", "perimeter", "mobile_5g_sites", "ftth_connectable_share", "92 %", "1,5",
+    "2022-12-31", "31/02/2020", "-", "\"", ",", ";", "\n", "\r\n", "é", " ",
+]
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(
+    st.binary(max_size=300),
+    st.lists(st.sampled_from(_TOKENS), max_size=60).map(lambda t: "".join(t).encode()),
+))
+def test_arbitrary_bytes_give_input_error_or_a_read(tmp_path: Path, body: bytes) -> None:
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(",".join(HEADER).encode() + b"\n" + body)
+    try:
+        read_commitments(path)
+    except InputError as err:
+        assert err.problems

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyproj import Transformer
 
 from geodata.errors import InputError
@@ -370,3 +372,25 @@ def test_streams_300k_rows_one_chunk_at_a_time(tmp_path: Path) -> None:
     assert totals["rad"].sum() == 100_000
     assert totals["connectable"].sum() == 200_000
     assert totals.loc["59350", "rad"] == 50_000
+
+
+_TOKENS = [
+    "3.06", "50.63", "704000", "1e400", "nan", "inf", "A", "deploye", "cible", "individuel",
+    "entre 2 et 11", "\"", ",", ";", "\n", "\r\n", "é", " ", "-",
+]
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(
+    st.binary(max_size=300),
+    st.lists(st.sampled_from(_TOKENS), max_size=60).map(lambda t: "".join(t).encode()),
+))
+def test_arbitrary_bytes_give_input_error_or_frames(tmp_path: Path, body: bytes) -> None:
+    path = tmp_path / "carte_fibre_immeubles_2024_Q1.csv"
+    path.write_bytes(b"x,y,imb_id,imb_etat,catg_loc_imb\n" + body)
+    try:
+        for chunk in open_premises(path, chunksize=3).chunks():
+            assert len(chunk) <= 3
+    except InputError as err:
+        assert err.problems
