@@ -320,6 +320,71 @@ def _status_table(result, day: dt.date) -> str:
     return f"Situation au {fr_date(day)} — {len(rows)} jalon(s)\n{table}"
 
 
+@main.group("report")
+def report_group() -> None:
+    """Compliance reports (French): operator delays, commune sheet, council summary."""
+
+
+def _write_report(output: Path, payload: bytes) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(payload)
+    click.echo(f"rapport écrit : {output} ({len(payload):,} octets)".replace(",", " "))
+
+
+@report_group.command("operator-delay")
+@click.option("--operator", required=True, help="Operator code (FRTE, COAG…).")
+@click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx", "csv", "html"]),
+              required=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@_fail_on_bad_input
+def report_operator_delay(obj: Context, operator: str, as_of, fmt: str, output: Path) -> None:
+    """For legal staff: each missed milestone, since when, by how many premises, evidence."""
+    from reports import render_operator_delay
+    from rollout.db import session_scope
+
+    day = _parse_date(as_of, "--as-of") or dt.date.today()
+    with session_scope(obj.engine) as session:
+        payload = render_operator_delay(session, operator, day, fmt)
+    _write_report(output, payload)
+
+
+@report_group.command("commune")
+@click.argument("insee")
+@click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), required=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@_fail_on_bad_input
+def report_commune(obj: Context, insee: str, as_of, fmt: str, output: Path) -> None:
+    """For elected officials: one page on a commune."""
+    from reports import render_commune_sheet
+    from rollout.db import session_scope
+
+    day = _parse_date(as_of, "--as-of") or dt.date.today()
+    with session_scope(obj.engine) as session:
+        payload = render_commune_sheet(session, insee, day, fmt)
+    _write_report(output, payload)
+
+
+@report_group.command("council")
+@click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), required=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@_fail_on_bad_input
+def report_council(obj: Context, as_of, fmt: str, output: Path) -> None:
+    """For the council: all communes ranked, counts by status, attention first."""
+    from reports import render_council
+    from rollout.db import session_scope
+
+    day = _parse_date(as_of, "--as-of") or dt.date.today()
+    with session_scope(obj.engine) as session:
+        payload = render_council(session, day, fmt)
+    _write_report(output, payload)
+
+
 @main.command()
 @click.option("--serve", is_flag=True, help="Serve the map once the demo database is built.")
 @click.option("--host", default="127.0.0.1", show_default=True)
