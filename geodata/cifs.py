@@ -117,6 +117,7 @@ def _json_incidents(file: str, doc: Any) -> list[dict[str, str]]:
     out = []
     for item in items:
         incident = item.get("incident", item) if isinstance(item, dict) else {}
+        incident = incident if isinstance(incident, dict) else {}
         location = incident.get("location") if isinstance(incident.get("location"), dict) else {}
         source = incident.get("source") if isinstance(incident.get("source"), dict) else {}
         flat = {"id": clean_cell(incident.get("id")), "owner": clean_cell(source.get("name"))}

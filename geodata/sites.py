@@ -241,6 +241,8 @@ def _parse_table(file: str, data: bytes, required: list[str], delimiter: str | N
     if not data.strip():
         raise InputError.single(file, "empty file", code="empty_file")
     text = data.decode(detect_encoding(data[: 1 << 20]), errors="replace").lstrip("\ufeff")
+    if not text.strip():
+        raise InputError.single(file, "empty file", code="empty_file")
     sep = delimiter or sniff_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header = [clean_cell(h) for h in next(reader)]

@@ -41,6 +41,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+from pyproj.exceptions import CRSError
 from shapely.errors import ShapelyError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
@@ -104,6 +105,8 @@ def parse_instant(value: object, *, end: bool = False) -> tuple[pd.Timestamp, bo
         raise ValueError(
             "not a date or time (expected ISO 8601, e.g. 2026-03-10T08:00:00+01:00, or DD/MM/YYYY)"
         ) from None
+    if not 1900 <= parsed.year <= 2200:
+        raise ValueError("date out of range (years 1900 to 2200)")
     if date_only and end:
         parsed = parsed.replace(hour=23, minute=59, second=59)
     stamp = pd.Timestamp(parsed)
@@ -218,7 +221,9 @@ def _csv_rows(path: Path) -> list[Row]:
         io.StringIO(text, newline=""), delimiter=sniff_delimiter(text.split("\n", 1)[0])
     )
     try:
-        header = [clean_cell(h) for h in next(reader)]
+        header = [clean_cell(h) for h in next(reader, [])]
+        if not any(header):
+            raise InputError.single(path.name, "empty file or no header", code="empty_file")
         rows = [
             (reader.line_num, dict(zip(header, row, strict=False)), None)
             for row in reader
@@ -238,7 +243,9 @@ def _geojson_rows(path: Path) -> list[Row]:
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         raise InputError.single(path.name, "not a GeoJSON FeatureCollection", code="bad_geojson")
     problems = ProblemCollector(path.name)
-    crs_name = str(((doc.get("crs") or {}).get("properties") or {}).get("name", ""))
+    crs = doc.get("crs")
+    crs_props = crs.get("properties") if isinstance(crs, dict) else None
+    crs_name = str(crs_props.get("name", "")) if isinstance(crs_props, dict) else ""
     rows: list[Row] = []
     for number, feature in enumerate(doc["features"], start=1):
         props = feature.get("properties") if isinstance(feature, dict) else None
@@ -260,7 +267,16 @@ def _geojson_rows(path: Path) -> list[Row]:
         rows.append((number, cells, geom))
     problems.raise_if_any("bad_geometry")
     if crs_name and not re.search(r"(CRS84|4326)$", crs_name):
-        series = gpd.GeoSeries([r[2] for r in rows], crs=crs_name).to_crs(4326)
+        try:
+            series = gpd.GeoSeries([r[2] for r in rows], crs=crs_name).to_crs(4326)
+        except CRSError:
+            raise InputError.single(
+                path.name,
+                "unknown CRS in the 'crs' member",
+                column="crs",
+                value=crs_name,
+                code="bad_crs",
+            ) from None
         rows = [(n, p, g) for (n, p, _), g in zip(rows, series, strict=True)]
     return rows
 

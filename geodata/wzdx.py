@@ -83,8 +83,10 @@ def read_wzdx(path: str | Path) -> WorksRead:
 
 def _refuse_other_feeds(file: str, doc: dict[str, Any]) -> None:
     """Refuse Device Feeds and feeds of another WZDx version, saying which they are."""
-    for feature in doc.get("features") or []:
-        core = ((feature or {}).get("properties") or {}).get("core_details") or {}
+    features = doc.get("features")
+    for feature in features if isinstance(features, list) else []:
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        core = props.get("core_details") if isinstance(props, dict) else None
         if isinstance(core, dict) and "device_type" in core:
             raise InputError.single(
                 file,

@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geodata.errors import InputError
 from geodata.sites import operator_code, read_anfr, read_arcep_sites, read_sites
@@ -274,3 +276,37 @@ def test_read_sites_refuses_unknown_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_sites(path)
     assert info.value.code == "unknown_layout"
+
+
+NUMBERISH = st.text(alphabet="0123456789,.-+eEnaif NSWO", max_size=8)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(fields=st.lists(NUMBERISH, min_size=8, max_size=8))
+def test_any_dms_gives_degrees_or_an_input_error(tmp_path: Path, fields: list[str]) -> None:
+    row = "101;0591230001;11;" + ";".join(fields) + ";30;1;;;;;59000;59350"
+    path = write_zip(tmp_path / "fuzz.zip", anfr_tables([row]))
+    try:
+        frame = read_anfr(path).frame
+    except InputError as exc:
+        assert all(p.row == 2 for p in exc.problems)
+    else:
+        assert -90 <= frame["lat"].iloc[0] <= 90
+        assert -180 <= frame["lon"].iloc[0] <= 180
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.binary(max_size=300))
+def test_any_arcep_body_gives_a_frame_or_an_input_error(tmp_path: Path, body: bytes) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_bytes(ARCEP_HEADER.encode() + b"\n" + body)
+    try:
+        frame = read_arcep_sites(path).frame
+    except InputError as exc:
+        assert exc.problems
+    else:
+        assert frame["lat"].between(-90, 90).all()

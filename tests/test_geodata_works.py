@@ -8,6 +8,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 from geodata.cifs import read_cifs
@@ -323,3 +325,47 @@ def test_bad_json_reports_line(tmp_path: Path) -> None:
         read_works(path)
     assert info.value.code == "bad_json"
     assert info.value.problems[0].row == 2
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FUZZ_SETTINGS
+@given(data=st.binary(max_size=300), suffix=st.sampled_from([".csv", ".json", ".xml", ".geojson"]))
+def test_any_bytes_give_a_frame_or_an_input_error(tmp_path: Path, data: bytes, suffix: str) -> None:
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(data)
+    try:
+        result = read_works(path)
+    except InputError as exc:
+        assert exc.problems
+    else:
+        assert list(result.frame.columns)[-1] == "geometry"
+
+
+@FUZZ_SETTINGS
+@given(
+    polyline=st.text(alphabet="0123456789 .,-eEnaif", max_size=30),
+    start=st.text(alphabet="0123456789-:T+Z/ ", max_size=26),
+    end=st.one_of(st.none(), st.text(alphabet="0123456789-:T+Z/ ", max_size=26)),
+)
+def test_cifs_fields_never_escape_as_raw_errors(
+    tmp_path: Path, polyline: str, start: str, end: str | None
+) -> None:
+    incident = {
+        "id": "F",
+        "type": "ROAD_CLOSED",
+        "polyline": polyline,
+        "starttime": start,
+        "endtime": end,
+    }
+    path = tmp_path / "fuzz.json"
+    path.write_text(json.dumps({"incidents": [{"incident": incident}]}), encoding="utf-8")
+    try:
+        frame = read_cifs(path).frame
+    except InputError as exc:
+        assert all(p.row == 1 for p in exc.problems)
+    else:
+        assert frame.geometry.iloc[0].geom_type in {"Point", "LineString"}
