@@ -1,0 +1,853 @@
+"""Assessment engine: each milestone against observed progress as of a date (DESIGN.md).
+
+Pure, vectorised functions over frames: no database, no loop per milestone.
+Rules implemented (DESIGN.md "Assessment semantics") and the choices made where it is silent:
+
+- Series: an operator's milestone uses the operator's own progress series in a commune when
+  one exists (any row), else the all-operator series (``operator_code`` NA); ``series`` says
+  which (``mixed`` for a perimeter whose communes differ). Duplicate observations of one
+  series on one day keep the highest ``batch_id`` (the latest import).
+- Share = connectable (+ RAD for ``ftth_connectable_or_rad_share``) / premises, the premises
+  being the latest ``premises_count`` with ``as_of`` <= the observation date, else the earliest
+  known (ties: highest batch). Unknown RAD makes that metric's value unknown; unknown premises
+  make every share unknown. Shares above 1 are kept and flagged ``over_100``.
+- Perimeter scope: at every date on which some perimeter commune was observed, each commune
+  contributes its own latest observation <= that date and numerators and denominators are
+  summed (quarterly ARCEP data: identical to summing same-day observations). A date counts
+  only once every perimeter commune has an observation; ``oldest_commune_observed_on`` shows
+  the stalest one used. Per-commune rates are indicators (``assess_perimeter_breakdown``);
+  ``communes_met`` counts the communes whose own indicator has ``target_reached``.
+- D <= A: ``value_at_due`` is the latest observation <= D. ``met`` if it reaches T (and the RAD
+  share <= ``rad_cap`` when set); else the first later observation <= A that does gives
+  ``met_late`` with ``delay_days`` = its date - D (an upper bound for dated observations:
+  the target was reached somewhere since the previous one); else ``missed``, ``delay_days`` =
+  A - D. A value reaching T with an unknown RAD share under a cap is ``no_data``: never guess.
+- ``shortfall_premises`` = ceil(T x premises) - achieved at the latest observation <= A for
+  shares, ceil(T) - achieved for counts; never negative, 0 when met or met late.
+- D > A: already reaching T (and the cap) at the latest observation -> ``on_track`` with
+  ``projected_on`` = the first observation of the current run reaching it; reaching T with
+  the cap breached -> ``at_risk``. Otherwise a least-squares line through the last 4
+  observations <= A (known values, at least 2) gives ``projected_on`` = the first day it
+  reaches T (not before A + 1); ``at_risk`` if that is after D or the trend is flat or
+  decreasing, else ``on_track``.
+- ``mobile_5g_sites``: count of the operator's sites with 5G whose ``in_service_on`` <= the day
+  (exact days; the register is complete, so no site means 0 and ``observed_on`` is the day
+  itself); ``met_late`` on the day the T-th site entered service; trends use the last 4
+  in-service dates.
+- ``mobile_5g_premises_coverage_share``: covered / premises of the ``coverage`` frame, whose
+  rows are observations like progress rows; without that frame: ``no_data``.
+- Statuses of a commune on the map: its worst milestone in ``STATUS_ORDER`` (worst first:
+  missed, at_risk, met_late, no_data, on_track, met) and its longest delay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+METRICS = (
+    "ftth_connectable_share",
+    "ftth_connectable_or_rad_share",
+    "ftth_connectable_premises",
+    "mobile_5g_sites",
+    "mobile_5g_premises_coverage_share",
+)
+STATUS_ORDER = ("missed", "at_risk", "met_late", "no_data", "on_track", "met")
+SERIES_KINDS = ("operator", "all_operators", "mixed")
+TREND_POINTS = 4
+
+_FTTH, _SITES, _COVER = 0, 1, 2
+_FAMILY = np.array([_FTTH, _FTTH, _FTTH, _SITES, _COVER])
+_SHARE = np.array([True, True, False, False, True])
+_OR_RAD = 1
+_NAT = np.iinfo(np.int64).min
+_SHIFT = np.int64(1 << 32)
+_OFF = np.int64(1 << 31)
+_EPS = 1e-9
+_LAST_DAY = int(np.datetime64("9999-12-31", "D").astype(np.int64))
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def _require(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks columns {missing}; got {list(frame.columns)}")
+
+
+def _days(values: object, what: str) -> np.ndarray:
+    """Dates (datetime.date, datetime64, Timestamp; NA allowed) as int64 days since 1970."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    try:
+        stamps = series if pd.api.types.is_datetime64_any_dtype(series) else pd.to_datetime(series)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} holds values that are not dates: {exc}") from None
+    return np.asarray(stamps.to_numpy()).astype("datetime64[D]").astype(np.int64)
+
+
+def _day(value: dt.date | np.datetime64, what: str) -> int:
+    days = _days([value], what)[0]
+    if days == _NAT:
+        raise ValueError(f"{what} was {value!r}; expected a date")
+    return int(days)
+
+
+def _dates(days: np.ndarray) -> np.ndarray:
+    """Int days back to datetime.date objects (None for NA), through a small lookup table."""
+    out = np.full(len(days), None, dtype=object)
+    ok = days != _NAT
+    if ok.any():
+        low, high = days[ok].min(), days[ok].max()
+        if high - low > len(days):
+            out[ok] = days[ok].astype("datetime64[D]").astype(object)
+        else:
+            table = np.arange(low, high + 1).astype("datetime64[D]").astype(object)
+            out[ok] = table[days[ok] - low]
+    return out
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+
+
+class _Codes:
+    """Shared integer codes for string keys (INSEE codes, operators, agreements); NA -> -1."""
+
+    def __init__(self) -> None:
+        self.index = pd.Index([], dtype=object)
+
+    def add(self, values: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None))
+        new = pd.Index(np.asarray(uniques, dtype=object)).difference(self.index)
+        if len(new):
+            self.index = self.index.append(new)
+        out = np.full(len(codes), -1, dtype=np.int64)
+        ok = codes >= 0
+        out[ok] = self.index.get_indexer(np.asarray(uniques, dtype=object))[codes[ok]]
+        return out
+
+    def labels(self, codes: np.ndarray) -> np.ndarray:
+        table = np.asarray(self.index, dtype=object)
+        return np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
+
+
+# ---------------------------------------------------------------- array helpers
+
+
+def _asof(group: np.ndarray, day: np.ndarray, q_group: np.ndarray, q_day: np.ndarray) -> np.ndarray:
+    """Row of the latest ``day <= q_day`` in ``q_group`` (rows sorted by group, day), else -1."""
+    valid = (q_group >= 0) & (q_day != _NAT)
+    keys = group * _SHIFT + (day + _OFF)
+    queries = np.where(valid, q_group * _SHIFT + (q_day + _OFF), -1)
+    pos = np.searchsorted(keys, queries, side="right") - 1
+    valid &= pos >= 0
+    valid[valid] = group[pos[valid]] == q_group[valid]
+    return np.where(valid, pos, -1)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expand half-open ranges [lo, hi) into (owner index, position) pairs, in order."""
+    lengths = np.maximum(hi - lo, 0)
+    owner = np.repeat(np.arange(len(lo)), lengths)
+    starts = np.cumsum(lengths) - lengths
+    return owner, np.arange(lengths.sum()) - np.repeat(starts - lo, lengths)
+
+
+def _first(
+    owner: np.ndarray, pos: np.ndarray, hit: np.ndarray, n: int, last: bool = False
+) -> np.ndarray:
+    """First (or last) hit position per owner of an expansion from :func:`_ranges`; -1 if none."""
+    out = np.full(n, -1, dtype=np.int64)
+    o, p = owner[hit], pos[hit]
+    if len(o):
+        edge = np.r_[o[1:] != o[:-1], True] if last else np.r_[True, o[1:] != o[:-1]]
+        out[o[edge]] = p[edge]
+    return out
+
+
+def _take(values: np.ndarray, pos: np.ndarray, fill: object = np.nan) -> np.ndarray:
+    out = values[np.maximum(pos, 0)] if len(values) else np.zeros(len(pos), values.dtype)
+    return np.where(pos >= 0, out, fill)
+
+
+def _group_cumsum(group: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Cumulative sums restarting at each new value of a sorted ``group``."""
+    total = np.cumsum(counts)
+    start = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, bool)
+    base = (total - counts)[start]
+    return total - np.repeat(base, np.diff(np.r_[np.flatnonzero(start), len(group)]))
+
+
+def _unique(values: np.ndarray, counts: bool = False):
+    """Sorted unique values (and their counts): a sort, cheaper than numpy's hash for big arrays."""
+    ordered = np.sort(values)
+    edge = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, bool)
+    if not counts:
+        return ordered[edge]
+    return ordered[edge], np.diff(np.r_[np.flatnonzero(edge), len(ordered)])
+
+
+def _reduce_sorted(group: np.ndarray, values: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """``ufunc`` over runs of equal ``group`` values (``group`` sorted, every run non-empty)."""
+    if not len(group):
+        return values[:0]
+    return ufunc.reduceat(values, np.flatnonzero(np.r_[True, group[1:] != group[:-1]]))
+
+
+# ---------------------------------------------------------------- series
+
+
+class _Inputs:
+    """Validated inputs as integer-coded numpy arrays."""
+
+    def __init__(self, milestones, perimeters, progress, premises_counts, sites, coverage) -> None:
+        _require(
+            milestones,
+            "milestones",
+            (
+                "milestone_id",
+                "agreement_id",
+                "operator_code",
+                "insee",
+                "metric",
+                "target",
+                "due_on",
+                "rad_cap",
+            ),
+        )
+        _require(perimeters, "perimeters", ("agreement_id", "insee"))
+        _require(
+            progress, "progress", ("insee", "operator_code", "observed_on", "connectable", "rad")
+        )
+        _require(premises_counts, "premises_counts", ("insee", "as_of", "premises", "method"))
+        self.geo, self.op, self.agr = _Codes(), _Codes(), _Codes()
+        unknown = sorted(set(pd.unique(milestones["metric"].dropna())) - set(METRICS))
+        if unknown or milestones["metric"].isna().any():
+            raise ValueError(f"metric was {unknown or [None]}; expected one of {sorted(METRICS)}")
+        self.m_frame = milestones.reset_index(drop=True)
+        m = self.m_frame
+        self.m_mc = pd.Index(METRICS).get_indexer(m["metric"])
+        self.m_op = self.op.add(m["operator_code"])
+        self.m_agr = self.agr.add(m["agreement_id"])
+        self.m_geo = self.geo.add(m["insee"])
+        self.m_due = _days(m["due_on"], "milestones.due_on")
+        self.m_target = _floats(m["target"])
+        self.m_cap = _floats(m["rad_cap"])
+        if (self.m_due == _NAT).any() or np.isnan(self.m_target).any():
+            raise ValueError("milestones need a due_on date and a target on every row")
+        if (self.m_op < 0).any():
+            raise ValueError("milestones need an operator_code on every row")
+        if (~np.isnan(self.m_cap) & (_FAMILY[self.m_mc] != _FTTH)).any():
+            raise ValueError("rad_cap applies to FTTH metrics only")
+        per = perimeters.drop_duplicates(["agreement_id", "insee"])
+        self.p_agr, self.p_geo = self.agr.add(per["agreement_id"]), self.geo.add(per["insee"])
+        order = np.argsort(self.p_agr, kind="stable")
+        self.p_agr, self.p_geo = self.p_agr[order], self.p_geo[order]
+        self.progress = self._observations(progress, "progress", "connectable", "rad")
+        pc = premises_counts
+        p_geo, p_asof = self.geo.add(pc["insee"]), _days(pc["as_of"], "premises_counts.as_of")
+        p_batch = _floats(pc["batch_id"]) if "batch_id" in pc else np.full(len(pc), np.nan)
+        methods, self.methods = pd.factorize(pc["method"].to_numpy(dtype=object, na_value=None))
+        self.methods = [*map(str, self.methods), "coverage"]
+        order = np.lexsort((np.nan_to_num(p_batch, nan=-1), p_asof, p_geo))
+        self.pc = {
+            "geo": p_geo[order],
+            "as_of": p_asof[order],
+            "premises": _floats(pc["premises"])[order],
+            "method": methods[order],
+            "batch": p_batch[order],
+        }
+        self.coverage = None
+        if coverage is not None:
+            _require(
+                coverage, "coverage", ("insee", "operator_code", "as_of", "covered", "premises")
+            )
+            cov = coverage.rename(columns={"as_of": "observed_on"})
+            self.coverage = self._observations(cov, "coverage", "covered", "premises")
+        self.sites = None
+        if sites is not None:
+            _require(
+                sites, "sites", ("station_id", "operator_code", "insee", "has_5g", "in_service_on")
+            )
+            s = sites[sites["has_5g"].fillna(False).astype(bool)]
+            day = _days(s["in_service_on"], "sites.in_service_on")
+            frame = pd.DataFrame(
+                {
+                    "station": s["station_id"].to_numpy(dtype=object),
+                    "op": self.op.add(s["operator_code"]),
+                    "geo": self.geo.add(s["insee"]),
+                    "t": day,
+                }
+            )[day != _NAT]
+            # One station counts once per operator, from its earliest in-service day.
+            frame = frame.sort_values("t").drop_duplicates(["station", "op"])
+            self.sites = {k: frame[k].to_numpy() for k in ("op", "geo", "t")}
+
+    def _observations(self, frame: pd.DataFrame, name: str, first: str, second: str) -> dict:
+        t = _days(frame["observed_on"], f"{name}.observed_on")
+        if (t == _NAT).any():
+            raise ValueError(f"{name}.observed_on must be a date on every row")
+        batch = _floats(frame["batch_id"]) if "batch_id" in frame else np.full(len(frame), np.nan)
+        return {
+            "op": self.op.add(frame["operator_code"]),
+            "geo": self.geo.add(frame["insee"]),
+            "t": t,
+            "a": _floats(frame[first]),
+            "b": _floats(frame[second]),
+            "batch": batch,
+        }
+
+
+def _members(inp: _Inputs, s_op, s_kind, s_place):
+    """(scope, operator, commune) rows: a commune scope is its own member, a perimeter has many."""
+    own = np.flatnonzero(s_kind == 0)
+    per = np.flatnonzero(s_kind == 1)
+    lo = np.searchsorted(inp.p_agr, s_place[per], "left")
+    hi = np.searchsorted(inp.p_agr, s_place[per], "right")
+    owner, pos = _ranges(lo, hi)
+    scope = np.r_[own, per[owner]]
+    return scope, s_op[scope], np.r_[s_place[own], inp.p_geo[pos]]
+
+
+def _chosen(obs: dict, need: np.ndarray, n_geo: int) -> dict:
+    """Rows of the series each needed (operator, commune) key uses: its own, else all-operator."""
+    key = np.where(obs["op"] >= 0, obs["op"] * n_geo + obs["geo"], -1)
+    own_keys = _unique(key[key >= 0])
+    has_own = np.isin(need, own_keys, assume_unique=True)
+    own_rows = np.flatnonzero(np.isin(key, need[has_own]) & (key >= 0))
+    lack = need[~has_own]
+    every = np.flatnonzero(obs["op"] < 0)
+    every = every[np.argsort(obs["geo"][every], kind="stable")]
+    geo_sorted = obs["geo"][every]
+    owner, pos = _ranges(
+        np.searchsorted(geo_sorted, lack % n_geo, "left"),
+        np.searchsorted(geo_sorted, lack % n_geo, "right"),
+    )
+    rows = np.r_[own_rows, every[pos]]
+    out = {k: v[rows] for k, v in obs.items()}
+    out["key"] = np.r_[key[own_rows], lack[owner]]
+    out["kind"] = np.r_[np.zeros(len(own_rows), np.int64), np.ones(len(pos), np.int64)]
+    # Same series, same day: the highest batch (the latest import) wins.
+    order = np.lexsort((np.nan_to_num(out["batch"], nan=-1), out["t"], out["key"]))
+    out = {k: v[order] for k, v in out.items()}
+    keep = np.r_[(out["key"][1:] != out["key"][:-1]) | (out["t"][1:] != out["t"][:-1]), True]
+    return {k: v[keep[: len(v)]] for k, v in out.items()}
+
+
+def _with_premises(inp: _Inputs, c: dict) -> dict:
+    """Attach the denominator: latest premises count as of the observation, else the earliest."""
+    pc = inp.pc
+    pos = _asof(pc["geo"], pc["as_of"], c["geo"], c["t"])
+    first = np.searchsorted(pc["geo"], c["geo"], "left")
+    known = first < len(pc["geo"])
+    known[known] = pc["geo"][first[known]] == c["geo"][known]
+    earliest = np.where(known, _take(pc["as_of"], np.where(known, first, -1), _NAT), _NAT)
+    pos = np.where(pos >= 0, pos, _asof(pc["geo"], pc["as_of"], c["geo"], earliest))
+    c.update(
+        conn=c["a"],
+        rad=c["b"],
+        den=_take(pc["premises"], pos),
+        den_as_of=_take(pc["as_of"], pos, _NAT),
+        method=_take(pc["method"], pos, -1),
+        mbatch=_take(pc["batch"], pos),
+    )
+    return c
+
+
+def _own_rows(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Series of single-commune scopes: the commune's chosen observations as they are."""
+    order = np.argsort(m_key)
+    keys, scopes = m_key[order], m_scope[order]
+    at = np.minimum(np.searchsorted(keys, c["key"]), max(len(keys) - 1, 0))
+    hit = keys[at] == c["key"] if len(keys) else np.zeros(len(c["key"]), bool)
+    rows = {k: c[k][hit] for k in ("t", "conn", "rad", "den", "den_as_of", "method", "mbatch")}
+    rows.update(scope=scopes[at[hit]], pbatch=c["batch"][hit], oldest=rows["t"])
+    kind = np.full(n_scopes, -1)
+    kind[rows["scope"]] = c["kind"][hit]
+    missing = np.zeros(n_scopes)
+    missing[m_scope] = np.bincount(rows["scope"], minlength=n_scopes)[m_scope] == 0
+    return rows, kind, missing
+
+
+def _aggregate(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Sum members' latest observations per (scope, date); a date needs every member observed."""
+    lo = np.searchsorted(c["key"], m_key, "left")
+    hi = np.searchsorted(c["key"], m_key, "right")
+    missing = np.bincount(m_scope, weights=hi == lo, minlength=n_scopes)
+    kind = np.full(n_scopes, -1)
+    observed = hi > lo
+    m_kind = c["kind"][lo[observed]] if len(c["kind"]) else np.zeros(0, np.int64)
+    kmin, kmax = np.full(n_scopes, 9), np.full(n_scopes, -1)
+    np.minimum.at(kmin, m_scope[observed], m_kind)
+    np.maximum.at(kmax, m_scope[observed], m_kind)
+    kind = np.where(kmax < 0, -1, np.where(kmin == kmax, kmax, 2))
+    owner, pos = _ranges(lo, hi)
+    dates = _unique(m_scope[owner] * _SHIFT + (c["t"][pos] + _OFF))
+    d_scope, d_t = dates // _SHIFT, dates % _SHIFT - _OFF
+    owner, cell = _ranges(
+        np.searchsorted(d_scope, m_scope, "left"), np.searchsorted(d_scope, m_scope, "right")
+    )
+    used = _asof(c["key"], c["t"], m_key[owner], d_t[cell])
+    order = np.argsort(cell, kind="stable")
+    cell, used = cell[order], used[order]
+    n = len(dates)
+    rows = {
+        "scope": d_scope,
+        "t": d_t,
+        "complete": np.bincount(cell, weights=used < 0, minlength=n) == 0,
+    }
+    for name in ("conn", "rad", "den"):
+        rows[name] = np.bincount(cell, weights=_take(c[name], used), minlength=n)
+    for name, fill in (("den_as_of", _NAT), ("method", -1), ("pbatch", np.nan), ("mbatch", np.nan)):
+        source = c["batch"] if name == "pbatch" else c[name]
+        values = _take(source, used, fill)
+        low = _reduce_sorted(cell, values, np.fmin)
+        high = _reduce_sorted(cell, values, np.fmax)
+        rows[name] = (
+            high
+            if name == "den_as_of"
+            else np.where(low == high, high, -2 if name == "method" else np.nan)
+        )
+    rows["oldest"] = _reduce_sorted(cell, _take(c["t"], used, _NAT), np.minimum)
+    keep = rows.pop("complete")
+    return {k: v[keep] for k, v in rows.items()}, kind, missing
+
+
+def _site_rows(inp: _Inputs, m_scope, m_key, n_geo: int) -> dict:
+    """Cumulative count of 5G sites in service per (scope, in-service day)."""
+    s = inp.sites
+    key = s["op"] * n_geo + s["geo"]
+    order = np.lexsort((s["t"], key))
+    key, t = key[order], s["t"][order]
+    owner, pos = _ranges(np.searchsorted(key, m_key, "left"), np.searchsorted(key, m_key, "right"))
+    cells, counts = _unique(m_scope[owner] * _SHIFT + (t[pos] + _OFF), counts=True)
+    scope = cells // _SHIFT
+    nan = np.full(len(cells), np.nan)
+    return {
+        "scope": scope,
+        "t": cells % _SHIFT - _OFF,
+        "conn": _group_cumsum(scope, counts).astype(float),
+        "rad": nan,
+        "den": nan,
+        "den_as_of": np.full(len(cells), _NAT),
+        "method": np.full(len(cells), -1),
+        "pbatch": nan,
+        "mbatch": nan,
+        "oldest": np.full(len(cells), _NAT),
+    }
+
+
+def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[dict, dict]:
+    """Observation rows of every scope (sorted by scope, date) and per-scope facts."""
+    n, n_geo = len(scopes), len(inp.geo.index) + 1
+    s_place, rest = scopes % n_place, scopes // n_place
+    s_op, rest = rest % n_op, rest // n_op
+    s_fam, s_kind = rest % 3, rest // 3
+    info = {
+        "kind": np.full(n, -1),
+        "total": np.zeros(n, np.int64),
+        "missing": np.zeros(n, np.int64),
+        "fam": s_fam,
+        "perimeter": s_kind == 1,
+    }
+    blocks = []
+    for fam, obs in ((_FTTH, inp.progress), (_SITES, inp.sites), (_COVER, inp.coverage)):
+        idx = np.flatnonzero(s_fam == fam)
+        if not len(idx) or obs is None:
+            continue
+        local, m_op, m_geo = _members(inp, s_op[idx], s_kind[idx], s_place[idx])
+        m_scope, m_key = idx[local], m_op * n_geo + m_geo
+        info["total"] += np.bincount(m_scope, minlength=n)
+        if fam == _SITES:
+            blocks.append(_site_rows(inp, m_scope, m_key, n_geo))
+            info["kind"][idx] = 0
+            continue
+        c = _chosen(obs, _unique(m_key), n_geo)
+        if fam == _FTTH:
+            c = _with_premises(inp, c)
+        else:
+            c.update(
+                conn=c["a"],
+                rad=np.full(len(c["t"]), np.nan),
+                den=c["b"],
+                den_as_of=c["t"],
+                method=np.full(len(c["t"]), len(inp.methods) - 1),
+                mbatch=c["batch"],
+            )
+        alone = ~info["perimeter"][m_scope]
+        for build, sel in ((_own_rows, alone), (_aggregate, ~alone)):
+            rows, kind, missing = build(c, m_scope[sel], m_key[sel], n)
+            info["kind"] = np.where(kind >= 0, kind, info["kind"])
+            info["missing"] += missing.astype(np.int64)
+            blocks.append(rows)
+    names = (
+        "scope",
+        "t",
+        "conn",
+        "rad",
+        "den",
+        "den_as_of",
+        "method",
+        "pbatch",
+        "mbatch",
+        "oldest",
+    )
+    blocks = [b for b in blocks if len(b["t"])] or [{k: np.zeros(0, np.int64) for k in names}]
+    s = (
+        blocks[0]
+        if len(blocks) == 1
+        else {k: np.concatenate([b[k] for b in blocks]) for k in names}
+    )
+    # Blocks are each sorted by (scope, date) and dates are unique per scope: a stable sort on
+    # the scope merges the runs.
+    if (np.diff(s["scope"]) < 0).any():
+        order = np.argsort(s["scope"], kind="stable")
+        s = {k: v[order] for k, v in s.items()}
+    return s, info
+
+
+class _State:
+    """Metric value and RAD-cap state of cases at series positions (-1: no observation)."""
+
+    def __init__(self, s: dict, cases: dict, i: np.ndarray, pos: np.ndarray) -> None:
+        mc, target, cap = cases["mc"][i], cases["target"][i], cases["cap"][i]
+        sites = _FAMILY[mc] == _SITES
+        self.conn = np.where((pos < 0) & sites, 0.0, _take(s["conn"], pos))
+        self.rad, self.den = _take(s["rad"], pos), _take(s["den"], pos)
+        self.num = np.where(mc == _OR_RAD, self.conn + self.rad, self.conn)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.value = np.where(_SHARE[mc], self.num / self.den, self.num)
+            self.rad_share = self.rad / self.den
+        self.reach = self.value >= target
+        # cap: 1 respected or none, 0 breached, -1 unknown (RAD not published)
+        self.cap = np.where(
+            np.isnan(cap),
+            1,
+            np.where(np.isnan(self.rad_share), -1, (self.rad_share <= cap).astype(int)),
+        )
+        self.reached = self.reach & (self.cap == 1)
+
+
+def _least_count(share: np.ndarray, premises: np.ndarray) -> np.ndarray:
+    """Smallest integer n with n / premises >= share (the same test as the status)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = np.ceil(share * premises)
+        n = np.where((n - 1) / premises >= share, n - 1, n)
+        return np.where(n / premises < share, n + 1, n)
+
+
+def _trend(s: dict, cases: dict, i: np.ndarray, p_asof: np.ndarray, start: np.ndarray, as_of: int):
+    """Least-squares line through the last observations <= A: (points, slope, crossing day)."""
+    pos = p_asof[:, None] - np.arange(TREND_POINTS)[None, :]
+    pos = np.where(pos >= start[:, None], pos, -1)
+    flat_i = np.repeat(i, TREND_POINTS)
+    y = _State(s, cases, flat_i, pos.ravel()).value.reshape(pos.shape)
+    x = (_take(s["t"], pos.ravel(), _NAT).reshape(pos.shape) - as_of).astype(float)
+    ok = (pos >= 0) & ~np.isnan(y)
+    count = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xm = np.where(ok, x, 0).sum(axis=1) / count
+        ym = np.where(ok, y, 0).sum(axis=1) / count
+        dx, dy = np.where(ok, x - xm[:, None], 0), np.where(ok, y - ym[:, None], 0)
+        slope = (dx * dy).sum(axis=1) / (dx * dx).sum(axis=1)
+        cross = xm + (cases["target"][i] - ym) / slope
+    return count, slope, cross
+
+
+def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
+    """Status and figures of every case (a milestone on one scope), all at once."""
+    n, mc, due_on, target = len(cases["mc"]), cases["mc"], cases["due"], cases["target"]
+    fam, sites = _FAMILY[mc], _FAMILY[mc] == _SITES
+    n_op, n_place = len(inp.op.index) + 1, max(len(inp.geo.index), len(inp.agr.index)) + 1
+    skey = ((cases["kind"] * 3 + fam) * n_op + cases["op"]) * n_place + cases["place"]
+    scopes = _unique(skey)
+    sc = np.searchsorted(scopes, skey)
+    s, info = _series(inp, scopes, n_op, n_place)
+    start = np.searchsorted(s["scope"], sc, "left")
+    every, due = np.arange(n), due_on <= as_of
+    p_now = _asof(s["scope"], s["t"], sc, np.full(n, as_of))
+    p_due = np.where(due, _asof(s["scope"], s["t"], sc, due_on), -1)
+    at_due, now = _State(s, cases, every, p_due), _State(s, cases, every, p_now)
+    status = np.full(n, "no_data", dtype=object)
+    reason = np.full(n, None, dtype=object)
+    delay, upper = np.full(n, np.nan), np.zeros(n, bool)
+    met_pos, projected = np.full(n, -1), np.full(n, _NAT)
+
+    def mark(where: np.ndarray, what: str, why: str | None = None) -> None:
+        status[where] = what
+        reason[where] = why
+
+    # Structural gaps come first: nothing to assess, whatever the dates.
+    blocked = np.zeros(n, bool)
+    for cond, why in (
+        ((fam == _SITES) & (inp.sites is None), "no_site_data"),
+        ((fam == _COVER) & (inp.coverage is None), "no_coverage_data"),
+        (info["perimeter"][sc] & (info["total"][sc] == 0), "empty_perimeter"),
+        (info["perimeter"][sc] & (info["missing"][sc] > 0), "perimeter_commune_without_progress"),
+        (~info["perimeter"][sc] & (info["missing"][sc] > 0), "no_progress_series"),
+    ):
+        mark(cond & ~blocked, "no_data", why)
+        blocked |= cond
+    # D <= A: the value at the due date decides; later observations can only make it late.
+    d = due & ~blocked
+    mark(d & (p_due < 0) & ~sites, "no_data", "no_observation_by_due_date")
+    d &= (p_due >= 0) | sites
+    unknown = d & np.isnan(at_due.value)
+    mark(unknown, "no_data", "premises_unknown")
+    mark(unknown & ~np.isnan(at_due.den) & np.isnan(at_due.rad), "no_data", "rad_unknown")
+    d &= ~unknown
+    met = d & at_due.reached
+    mark(met, "met")
+    delay[met], met_pos[met] = 0, p_due[met]
+    mark(d & at_due.reach & (at_due.cap == -1), "no_data", "rad_unknown_cap_unchecked")
+    scan = np.flatnonzero(d & ~met & ~(at_due.reach & (at_due.cap == -1)))
+    owner, pos = _ranges(np.where(p_due[scan] >= 0, p_due[scan] + 1, start[scan]), p_now[scan] + 1)
+    seen = _State(s, cases, scan[owner], pos)
+    first = _first(owner, pos, seen.reach & (seen.cap != 0), len(scan))
+    cap_first = _State(s, cases, scan, first).cap
+    late, missed = scan[(first >= 0) & (cap_first == 1)], scan[first < 0]
+    mark(scan[(first >= 0) & (cap_first == -1)], "no_data", "rad_unknown_cap_unchecked")
+    mark(late, "met_late")
+    met_pos[late] = first[(first >= 0) & (cap_first == 1)]
+    delay[late] = s["t"][met_pos[late]] - due_on[late]
+    upper[late] = ~sites[late]
+    mark(missed, "missed")
+    delay[missed] = as_of - due_on[missed]
+    # D > A: reached already, else the trend of the last observations.
+    f = ~due & ~blocked
+    mark(f & (p_now < 0) & ~sites, "no_data", "fewer_than_2_observations")
+    f &= (p_now >= 0) | sites
+    run = np.flatnonzero(f & now.reached)
+    mark(run, "on_track")
+    owner, pos = _ranges(start[run], p_now[run] + 1)
+    below = _first(owner, pos, ~_State(s, cases, run[owner], pos).reached, len(run), last=True)
+    first_run = np.where(below >= 0, below + 1, start[run])
+    projected[run] = np.where(first_run <= p_now[run], _take(s["t"], first_run, _NAT), _NAT)
+    mark(f & now.reach & (now.cap == -1), "no_data", "rad_unknown_cap_unchecked")
+    mark(f & now.reach & (now.cap == 0), "at_risk", "rad_share_above_cap")
+    tr = np.flatnonzero(f & ~now.reach)
+    count, slope, cross = _trend(s, cases, tr, p_now[tr], start[tr], as_of)
+    mark(tr[count < 2], "no_data", "fewer_than_2_observations")
+    rising = (count >= 2) & (slope > 1e-12)
+    mark(tr[(count >= 2) & ~rising], "at_risk", "trend_flat_or_decreasing")
+    # A crossing beyond the last representable date (9999-12-31) is no date at all.
+    cross = np.where(rising, np.minimum(cross, _LAST_DAY - as_of + 1), 0)
+    day = np.maximum(as_of + np.ceil(cross - _EPS), as_of + 1).astype(np.int64)
+    projected[tr[rising]] = np.where(day[rising] > _LAST_DAY, _NAT, day[rising])
+    late_trend = rising & (day > due_on[tr])
+    mark(tr[late_trend], "at_risk", "projected_after_due_date")
+    mark(tr[rising & ~late_trend], "on_track")
+    # Figures for the report, at the observation behind the status.
+    at = np.where(due, p_due, p_now)
+    held = _State(s, cases, every, at)
+    share, cap = _SHARE[mc], cases["cap"]
+    with np.errstate(invalid="ignore"):
+        need = np.where(share, _least_count(target, now.den), np.ceil(target))
+        shortfall = np.where(np.isin(status, ("met", "met_late")), 0, np.maximum(need - now.num, 0))
+        allowed = np.floor(cap * held.den)
+        allowed = np.where((allowed + 1) / held.den <= cap, allowed + 1, allowed)
+        allowed = np.where(allowed / held.den > cap, allowed - 1, allowed)
+        value_at_due = np.where(due & ((p_due >= 0) | sites), at_due.value, np.nan)
+        achieved = np.where((p_now >= 0) | sites, now.value, np.nan)
+        over = share & ((value_at_due > 1) | (achieved > 1))
+    kinds = np.array([*SERIES_KINDS, None], dtype=object)
+    method = _take(s["method"], at, -1)
+    labels = np.array([*inp.methods, "mixed", None], dtype=object)
+    return {
+        "status": status,
+        "reason": reason,
+        "value_at_due": value_at_due,
+        "observed_on": np.where(
+            sites & due, due_on, np.where(due, _take(s["t"], p_due, _NAT), _NAT)
+        ),
+        "achieved_value": achieved,
+        "achieved_on": np.where(sites, as_of, _take(s["t"], p_now, _NAT)),
+        "delay_days": delay,
+        "delay_is_upper_bound": upper,
+        "shortfall_premises": shortfall,
+        "projected_on": projected,
+        "target_reached": np.where(due, status == "met", now.reached),
+        "series": kinds[np.where(sites, 0, info["kind"][sc])],
+        "denominator_premises": held.den,
+        "denominator_as_of": _take(s["den_as_of"], at, _NAT),
+        "denominator_method": labels[
+            np.where(method == -2, len(inp.methods), np.where(method < 0, -1, method))
+        ],
+        "rad_share": held.rad_share,
+        "rad_cap_breached": held.cap == 0,
+        "rad_excess_premises": np.where(np.isnan(cap), np.nan, np.maximum(held.rad - allowed, 0)),
+        "over_100": over,
+        "communes_total": np.where(info["perimeter"][sc], info["total"][sc], np.nan),
+        "oldest_commune_observed_on": np.where(
+            info["perimeter"][sc], _take(s["oldest"], at, _NAT), _NAT
+        ),
+        "due_batch_id": _take(s["pbatch"], p_due),
+        "achieved_batch_id": _take(s["pbatch"], p_now),
+        "met_batch_id": _take(s["pbatch"], met_pos),
+        "premises_batch_id": _take(s["mbatch"], at),
+    }
+
+
+# ---------------------------------------------------------------- public API
+
+_DATE_COLUMNS = (
+    "observed_on",
+    "achieved_on",
+    "projected_on",
+    "denominator_as_of",
+    "oldest_commune_observed_on",
+)
+_INT_COLUMNS = (
+    "delay_days",
+    "shortfall_premises",
+    "denominator_premises",
+    "rad_excess_premises",
+    "communes_total",
+    "due_batch_id",
+    "achieved_batch_id",
+    "met_batch_id",
+    "premises_batch_id",
+)
+
+
+def _run(milestones, perimeters, progress, premises_counts, as_of, sites, coverage):
+    """Evaluate every milestone and, for perimeter milestones, each commune of the perimeter."""
+    inp = _Inputs(milestones, perimeters, progress, premises_counts, sites, coverage)
+    day = _day(as_of, "as_of")
+    n = len(inp.m_mc)
+    per = np.flatnonzero(inp.m_geo < 0)
+    owner, pos = _ranges(
+        np.searchsorted(inp.p_agr, inp.m_agr[per], "left"),
+        np.searchsorted(inp.p_agr, inp.m_agr[per], "right"),
+    )
+    src = np.r_[np.arange(n), per[owner]]
+    place = np.r_[np.where(inp.m_geo < 0, inp.m_agr, inp.m_geo), inp.p_geo[pos]]
+    kind = np.r_[(inp.m_geo < 0).astype(np.int64), np.zeros(len(pos), np.int64)]
+    cases = {
+        "mc": inp.m_mc[src],
+        "op": inp.m_op[src],
+        "kind": kind,
+        "place": place,
+        "target": inp.m_target[src],
+        "cap": inp.m_cap[src],
+        "due": inp.m_due[src],
+    }
+    out = _evaluate(inp, cases, day)
+    out["communes_met"] = np.full(len(src), np.nan)
+    out["communes_met"][per] = np.bincount(
+        owner, weights=out["target_reached"][n:], minlength=len(per)
+    )
+    geo = np.r_[inp.m_geo, inp.p_geo[pos]]
+    frame = _frame(inp, src, geo, out, day)
+    return frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].reset_index(drop=True)
+
+
+def _frame(inp: _Inputs, src: np.ndarray, geo: np.ndarray, out: dict, as_of: int) -> pd.DataFrame:
+    m = inp.m_frame
+    columns = {
+        "milestone_id": m["milestone_id"].to_numpy()[src],
+        "agreement_id": m["agreement_id"].to_numpy(dtype=object)[src],
+        "operator_code": m["operator_code"].to_numpy(dtype=object)[src],
+        "commune_insee": inp.geo.labels(geo),
+        "metric": m["metric"].to_numpy(dtype=object)[src],
+        "due_on": _dates(inp.m_due[src]),
+        "target": inp.m_target[src],
+        "rad_cap": inp.m_cap[src],
+        "as_of": _dates(np.full(len(src), as_of)),
+    }
+    for name, values in out.items():
+        if name in _DATE_COLUMNS:
+            values = _dates(values)
+        elif name in _INT_COLUMNS or name == "communes_met":
+            values = pd.array(values, dtype="Int64")
+        columns[name] = values
+    frame = pd.DataFrame(columns)
+    # Missing text stays None (not NaN): a perimeter has no commune, a met milestone no reason.
+    for name in ("commune_insee", "reason", "series", "denominator_method"):
+        frame[name] = pd.Series(columns[name], dtype=object)
+    return frame
+
+
+def assess(
+    milestones: pd.DataFrame,
+    perimeters: pd.DataFrame,
+    progress: pd.DataFrame,
+    premises_counts: pd.DataFrame,
+    as_of: dt.date | np.datetime64,
+    *,
+    sites: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Assess every milestone as of ``as_of``: one row per milestone, in input order.
+
+    Parameters
+    ----------
+    milestones
+        ``milestone_id, agreement_id, operator_code, insee`` (NA: whole perimeter),
+        ``metric, target, due_on, rad_cap`` (NaN: no cap).
+    perimeters
+        ``agreement_id, insee``: the communes of each agreement.
+    progress
+        ``insee, operator_code`` (NA: all operators), ``observed_on, connectable, rad``
+        (NA: unknown) and optionally ``batch_id``.
+    premises_counts
+        ``insee, as_of, premises, method`` and optionally ``batch_id``; every vintage.
+    sites
+        ``station_id, operator_code, insee, has_5g, in_service_on`` for ``mobile_5g_sites``.
+    coverage
+        ``insee, operator_code, as_of, covered, premises`` (optionally ``batch_id``) for
+        ``mobile_5g_premises_coverage_share``.
+
+    Returns
+    -------
+    DataFrame
+        Milestone columns, ``commune_insee`` (None for the perimeter) and the figures listed in
+        the module docstring; dates are ``datetime.date`` or None, counts ``Int64``.
+    """
+    return _run(milestones, perimeters, progress, premises_counts, as_of, sites, coverage)[0]
+
+
+def assess_perimeter_breakdown(
+    milestones: pd.DataFrame,
+    perimeters: pd.DataFrame,
+    progress: pd.DataFrame,
+    premises_counts: pd.DataFrame,
+    as_of: dt.date | np.datetime64,
+    *,
+    sites: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per-commune indicator rows of every perimeter milestone (same columns as :func:`assess`)."""
+    return _run(milestones, perimeters, progress, premises_counts, as_of, sites, coverage)[1]
+
+
+def commune_status(assessments: pd.DataFrame) -> pd.DataFrame:
+    """Map status of each commune: its worst milestone (``STATUS_ORDER``) and its longest delay.
+
+    Rows without ``commune_insee`` (whole-perimeter milestones) are ignored; pass breakdown rows
+    to let perimeter milestones colour their communes.
+    """
+    rows = assessments[assessments["commune_insee"].notna()]
+    rank = pd.Series(range(len(STATUS_ORDER)), index=STATUS_ORDER)
+    ranked = rows.assign(_rank=rank.reindex(rows["status"]).to_numpy())
+    if ranked["_rank"].isna().any():
+        raise ValueError(f"status outside {list(STATUS_ORDER)}")
+    worst = ranked.sort_values(["commune_insee", "_rank", "milestone_id"]).drop_duplicates(
+        "commune_insee"
+    )
+    grouped = ranked.groupby("commune_insee")
+    out = pd.DataFrame(
+        {
+            "insee": worst["commune_insee"].to_numpy(),
+            "status": worst["status"].to_numpy(),
+            "worst_milestone_id": worst["milestone_id"].to_numpy(),
+        }
+    )
+    out["delay_days"] = pd.array(
+        grouped["delay_days"].max().reindex(out["insee"]).to_numpy(), dtype="Int64"
+    )
+    out["milestones"] = grouped.size().reindex(out["insee"]).to_numpy()
+    return out.reset_index(drop=True)
