@@ -151,8 +151,9 @@ def read_anfr(path: str | Path) -> SitesRead:
             continue
         code = operator_code(name)
         if code is None:
+            # 16 characters: the width of radio_site.operator_code.
             code = (
-                re.sub(r"[^A-Z0-9]+", "_", normalise_header(name).upper()).strip("_")
+                re.sub(r"[^A-Z0-9]+", "_", normalise_header(name).upper())[:16].strip("_")
                 or f"ADM{adm_id}"
             )
             unknown_ops[name] = unknown_ops.get(name, 0) + 1

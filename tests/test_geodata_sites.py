@@ -120,6 +120,16 @@ def test_anfr_other_licensee_warned_and_west_is_negative(tmp_path: Path) -> None
     assert any("'TDF'" in w for w in result.warnings)
 
 
+def test_anfr_derived_operator_code_fits_16_characters(tmp_path: Path) -> None:
+    tables = anfr_tables()
+    tables["SUP_EXPLOITANT.txt"] = tables["SUP_EXPLOITANT.txt"].replace(
+        "3;TDF", "3;Télédiffusion de France"
+    )
+    frame = read_anfr(write_zip(tmp_path / "anfr.zip", tables)).frame
+    assert frame["operator_code"].iloc[3] == "TELEDIFFUSION_DE"
+    assert frame["operator_name"].iloc[3] == "Télédiffusion de France"
+
+
 def test_anfr_folder_in_utf8(tmp_path: Path) -> None:
     folder = tmp_path / "export"
     folder.mkdir()
