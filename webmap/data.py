@@ -1,0 +1,214 @@
+"""What the pages and the API read: thin wrappers over ``rollout`` read models.
+
+Nothing here computes a domain figure of its own; it selects, joins and reshapes what
+``rollout.queries``, ``rollout.indicators``, ``rollout.journal`` and (when it is installed)
+``rollout.compliance`` return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from types import ModuleType
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rollout import indicators, queries
+from rollout.models import Agreement, Operator, RadioSite
+
+# Display geometries: Visvalingam-Whyatt tolerance in metres (Lambert-93), then coordinates
+# snapped to 1e-5 degree (about 1 m), which keeps shared borders shared (same input, same snap).
+SIMPLIFY_TOLERANCE_M = 40.0
+DISPLAY_GRID_DEG = 1e-5
+_DISPLAY_CACHE: dict[tuple, gpd.GeoDataFrame] = {}
+
+# Worst first, as DESIGN.md orders a commune's map status (its worst milestone).
+STATUS_ORDER = ("missed", "at_risk", "met_late", "no_data", "on_track", "met")
+
+
+def quarter_label(day: dt.date, lang: str = "fr") -> str:
+    """``2018-03-31`` -> ``T1 2018`` (``Q1 2018`` in English)."""
+    letter = "Q" if lang == "en" else "T"
+    return f"{letter}{(day.month - 1) // 3 + 1} {day.year}"
+
+
+def display_communes(session: Session, metric_crs: int = 2154) -> gpd.GeoDataFrame:
+    """Commune boundaries simplified as one coverage, cached per process and boundary version."""
+    listing = queries.communes(session)
+    key = (
+        str(session.get_bind().url), metric_crs,
+        tuple(zip(listing["insee"], listing["boundary_version"], listing["batch_id"],
+                  strict=True)),
+    )
+    if key not in _DISPLAY_CACHE:
+        raw = queries.communes(session, geometry=True)
+        metric = raw.geometry.to_crs(epsg=metric_crs)
+        simplified = shapely.coverage_simplify(metric.values, SIMPLIFY_TOLERANCE_M)
+        back = gpd.GeoSeries(simplified, crs=metric.crs).to_crs(raw.crs)
+        snapped = shapely.set_precision(back.values, DISPLAY_GRID_DEG)
+        _DISPLAY_CACHE.clear()  # one database per process in practice: keep the latest only
+        _DISPLAY_CACHE[key] = gpd.GeoDataFrame(
+            {"insee": raw["insee"], "name": raw["name"]}, geometry=snapped, crs=raw.crs
+        )
+    return _DISPLAY_CACHE[key].copy()
+
+
+def compliance() -> ModuleType | None:
+    """``rollout.compliance`` when it is installed (checked at call time), else None."""
+    try:
+        return importlib.import_module("rollout.compliance")
+    except ModuleNotFoundError as exc:
+        if exc.name == "rollout.compliance":
+            return None
+        raise
+
+
+def assessments(session: Session, as_of: dt.date) -> pd.DataFrame | None:
+    """Every milestone assessed as of ``as_of``; None when there is no compliance data."""
+    module = compliance()
+    if module is None:
+        return None
+    frame = module.assessments(session, as_of)
+    return frame if len(frame) else None
+
+
+def commune_status(assessed: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Worst status and longest delay per commune (``rollout.compliance.commune_status``)."""
+    module = compliance()
+    if assessed is None or module is None:
+        return None
+    status = module.commune_status(assessed)
+    return status if len(status) else None
+
+
+def sites_5g(session: Session, as_of: dt.date) -> pd.Series | None:
+    """Number of 5G sites in service on ``as_of`` per commune; None when no site is loaded."""
+    if not session.execute(select(func.count()).select_from(RadioSite)).scalar():
+        return None
+    rows = session.execute(
+        select(RadioSite.insee, func.count(func.distinct(RadioSite.station_id)))
+        .where(RadioSite.has_5g.is_(True), RadioSite.in_service_on <= as_of)
+        .group_by(RadioSite.insee)
+    ).all()
+    return pd.Series(dict(rows), name="sites_5g", dtype="Int64")
+
+
+def figures(session: Session, as_of: dt.date, metric_crs: int = 2154) -> pd.DataFrame:
+    """Latest figures per commune plus the FTTH gap, status, delay and 5G sites when known."""
+    out = indicators.latest_figures(session, as_of, metric_crs=metric_crs)
+    # FTTH gap at commune level (DESIGN.md, Gaps): premises - connectable when only ARCEP counts.
+    out["gap_premises"] = (out["premises"] - out["connectable"]).clip(lower=0)
+    status = commune_status(assessments(session, as_of))
+    if status is not None:
+        out = out.merge(status[["insee", "status", "delay_days"]], on="insee", how="left")
+    sites = sites_5g(session, as_of)
+    if sites is not None:
+        out["sites_5g"] = out["insee"].map(sites).fillna(0).astype("Int64")
+    return out
+
+
+def share_history(session: Session, as_of: dt.date) -> pd.DataFrame:
+    """Every all-operator observation up to ``as_of`` with its denominator, share and flag."""
+    series = indicators.commune_series(queries.progress(session, as_of=as_of))
+    if series.empty:
+        return pd.DataFrame(columns=["insee", "observed_on", "connectable", "rad", "premises",
+                                     "premises_as_of", "connectable_share", "synthetic",
+                                     "source_file"])
+    series = indicators.attach_denominator(series, queries.premises_counts(session))
+    batches = queries.batches(session).set_index("batch_id")
+    premises = pd.to_numeric(series["premises"]).astype("Float64")
+    series["connectable_share"] = (series["connectable"].astype("Float64") / premises).round(4)
+    series["synthetic"] = series["batch_id"].map(batches["synthetic"]).fillna(False).astype(bool)
+    series["source_file"] = series["batch_id"].map(batches["file_name"])
+    return series.sort_values(["insee", "observed_on"], ignore_index=True)
+
+
+def quarterly_shares(
+    session: Session, as_of: dt.date
+) -> tuple[list[dt.date], list[bool], dict[str, list[float | None]]]:
+    """Observation dates, whether each is synthetic, and each commune's share at each date.
+
+    A commune's share at a date is its latest observation on or before that date (so a
+    commune missing from one publication keeps its previous value); None before its first.
+    """
+    history = share_history(session, as_of)
+    if history.empty:
+        return [], [], {}
+    dates = sorted(history["observed_on"].unique())
+    synthetic = history.groupby("observed_on")["synthetic"].any()
+    table = (
+        history.pivot_table(index="insee", columns="observed_on", values="connectable_share",
+                            aggfunc="last")
+        .reindex(columns=dates)
+        .astype("float64")
+        .ffill(axis=1)
+        .round(3)
+    )
+    shares = {
+        insee: [None if pd.isna(v) else float(v) for v in row]
+        for insee, row in zip(table.index, table.to_numpy(), strict=True)
+    }
+    return list(dates), [bool(synthetic[d]) for d in dates], shares
+
+
+def provenance(session: Session, as_of: dt.date) -> dict:
+    """Which observation dates come from real files and which from synthetic demo batches."""
+    history = share_history(session, as_of)
+    out: dict = {"real": None, "synthetic": None, "real_sources": [], "synthetic_kinds": []}
+    for flag, key in ((False, "real"), (True, "synthetic")):
+        part = history[history["synthetic"] == flag]
+        if len(part):
+            out[key] = (part["observed_on"].min(), part["observed_on"].max())
+    out["real_sources"] = sorted(set(history.loc[~history["synthetic"], "source_file"]))
+    batches = queries.batches(session)
+    fake = batches[batches["synthetic"].astype(bool) & (batches["kind"] != "arcep")]
+    out["synthetic_kinds"] = sorted(set(fake["kind"]))
+    return out
+
+
+def operators(session: Session) -> pd.DataFrame:
+    """Every operator row: code, name, kind (fixed | mobile)."""
+    rows = session.execute(select(Operator.code, Operator.name, Operator.kind)).all()
+    return pd.DataFrame(rows, columns=["code", "name", "kind"])
+
+
+def committed_communes(session: Session, code: str) -> pd.DataFrame:
+    """Communes whose latest ARCEP publication lists ``code`` as committed or infrastructure."""
+    listing = queries.commune_operators(session)
+    if listing.empty:
+        return listing.assign(committed=pd.Series(dtype=bool))
+
+    def has(column: str) -> pd.Series:
+        return listing[column].map(lambda text: code in _codes(text)).astype(bool)
+
+    chosen = listing[has("committed_operators") | has("infrastructure_operators")]
+    return chosen.assign(committed=has("committed_operators")[chosen.index])
+
+
+def _codes(text: object) -> list[str]:
+    """ARCEP operator lists (``"FRTE, SFR0"``) -> codes."""
+    return [c for c in re.split(r"[\s,;/]+", text) if c] if isinstance(text, str) else []
+
+
+def mentioned_operators(session: Session) -> set[str]:
+    """Operator codes named by ARCEP operator lists or by agreements."""
+    listing = queries.commune_operators(session)
+    codes = {c for column in ("committed_operators", "infrastructure_operators")
+             for text in listing.get(column, []) for c in _codes(text)}
+    codes.update(session.execute(select(Agreement.operator_code).distinct()).scalars())
+    return codes
+
+
+def committed_communes_of(session: Session, insee: str) -> dict[str, list[str]]:
+    """The committed and infrastructure operator codes of one commune (latest publication)."""
+    listing = queries.commune_operators(session)
+    row = listing[listing["insee"] == insee]
+    if row.empty:
+        return {"committed": [], "infrastructure": []}
+    return {"committed": _codes(row["committed_operators"].iloc[0]),
+            "infrastructure": _codes(row["infrastructure_operators"].iloc[0])}

@@ -1,0 +1,172 @@
+"""French first, English available: the language of a request and the translated strings.
+
+The French text is the message key (DESIGN.md: French first); ``EN`` maps it to English. The
+language comes from ``?lang=`` (then remembered in a cookie), else the cookie, else the
+browser's Accept-Language, else French.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g, request
+
+LANGUAGES = ("fr", "en")
+COOKIE = "lang"
+
+EN: dict[str, str] = {
+    "Carte": "Map",
+    "Communes": "Municipalities",
+    "Commune": "Municipality",
+    "Opérateur": "Operator",
+    "Opérateurs": "Operators",
+    "Imports": "Imports",
+    "Export GeoPackage": "GeoPackage export",
+    "Suivi du déploiement de la fibre et de la 5G": "Fibre and 5G rollout tracker",
+    "Indicateur": "Indicator",
+    "Trimestre": "Quarter",
+    "Au": "As of",
+    "Afficher": "Show",
+    "Taux de locaux raccordables FTTH": "FTTH connectable premises share",
+    "Pire statut d'échéance": "Worst milestone status",
+    "Retard le plus long (jours)": "Longest delay (days)",
+    "Sites 5G en service": "5G sites in service",
+    "Locaux non raccordables": "Premises not connectable",
+    "Sites radio": "Radio sites",
+    "Travaux publics": "Public works",
+    "Rechercher une commune": "Search a municipality",
+    "Chiffres réels": "Real figures",
+    "Données synthétiques de démonstration": "Synthetic demo data",
+    "du": "from",
+    "au": "to",
+    "Données réelles": "Real data",
+    "Aucune donnée de déploiement chargée.": "No rollout data loaded.",
+    "Population": "Population",
+    "Surface (km²)": "Area (km²)",
+    "Locaux": "Premises",
+    "Raccordables": "Connectable",
+    "Taux": "Share",
+    "Observé le": "Observed on",
+    "Source": "Source",
+    "Donnée": "Data",
+    "réel": "real",
+    "synthétique": "synthetic",
+    "Statut": "Status",
+    "Retard (jours)": "Delay (days)",
+    "Écart (locaux)": "Gap (premises)",
+    "Fiche de la commune": "Municipality page",
+    "Télécharger en CSV": "Download as CSV",
+    "Évolution du taux de raccordables": "Connectable share over time",
+    "Réalisé": "Actual",
+    "Trajectoire engagée": "Committed trajectory",
+    "Échéances": "Milestones",
+    "Échéance": "Due on",
+    "Cible": "Target",
+    "Valeur à l'échéance": "Value at due date",
+    "Manque (locaux)": "Shortfall (premises)",
+    "Projection": "Projected on",
+    "Indicateur suivi": "Metric",
+    "Périmètre": "Perimeter",
+    "Convention": "Agreement",
+    "Opérateurs engagés": "Committed operators",
+    "Opérateurs d'infrastructure": "Infrastructure operators",
+    "Aucune échéance chargée.": "No milestone loaded.",
+    "Communes où l'opérateur est engagé": "Municipalities where the operator is committed",
+    "Historique des imports": "Import history",
+    "Lot": "Batch",
+    "Type": "Kind",
+    "Fichier": "File",
+    "Lignes lues": "Rows read",
+    "chargées": "loaded",
+    "ignorées": "skipped",
+    "rejetées": "rejected",
+    "Terminé le": "Finished at",
+    "Lignes rejetées": "Rejected rows",
+    "Ligne": "Row",
+    "Colonne": "Column",
+    "Valeur": "Value",
+    "Motif": "Reason",
+    "Aucun import.": "No import.",
+    "Page introuvable": "Page not found",
+    "Cette page n'existe pas.": "This page does not exist.",
+    "Commune inconnue": "Unknown municipality",
+    "Opérateur inconnu": "Unknown operator",
+    "Erreur du serveur": "Server error",
+    "Une erreur est survenue. Elle a été consignée ; réessayez plus tard.":
+        "An error occurred. It has been logged; please try again later.",
+    "Retour à la carte": "Back to the map",
+    "Sites 5G": "5G sites",
+    "Sites": "Sites",
+    "Travaux": "Works",
+    "Aucune donnée": "No data",
+    "Hors engagement": "No commitment",
+    "jours": "days",
+    "Écart FTTH": "FTTH gap",
+    "locaux non raccordables": "premises not connectable",
+    "Opérateur de la série": "Series used",
+    "Dénominateur": "Denominator",
+    "au T": "at Q",
+    "Données": "Data",
+    "Retard": "Delay",
+    "respectée": "met",
+    "respectée en retard": "met late",
+    "manquée": "missed",
+    "menacée": "at risk",
+    "en bonne voie": "on track",
+    "sans donnée": "no data",
+    "Chiffres au": "Figures as of",
+    "Fiche PDF": "PDF sheet",
+    "Méthode": "Method",
+    "Évaluation au": "Assessed as of",
+    "Début": "Start",
+    "Fin": "End",
+    "Titre": "Title",
+    "Maître d'ouvrage": "Owner",
+    "Systèmes": "Systems",
+    "Mise en service": "In service on",
+    "Identifiant": "Identifier",
+    "Langue": "Language",
+}
+
+STATUS_LABELS = {
+    "met": "respectée", "met_late": "respectée en retard", "missed": "manquée",
+    "at_risk": "menacée", "on_track": "en bonne voie", "no_data": "sans donnée",
+}
+
+
+def current_language() -> str:
+    """The language chosen for this request (see the module docstring for the order)."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    remembered = request.cookies.get(COOKIE)
+    if remembered in LANGUAGES:
+        return remembered
+    return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
+
+
+def translate(text: str) -> str:
+    """``text`` (French) in the request's language."""
+    if getattr(g, "lang", "fr") == "en":
+        return EN.get(text, text)
+    return text
+
+
+def status_label(status: object) -> str:
+    """A milestone status in the reader's words."""
+    return translate(STATUS_LABELS.get(str(status), str(status)))
+
+
+def init_app(app: Flask) -> None:
+    """Pick the language before each request, remember an explicit choice, expose ``_``."""
+
+    @app.before_request
+    def _choose_language() -> None:
+        g.lang = current_language()
+
+    @app.after_request
+    def _remember_language(response: Response) -> Response:
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
+
+    app.jinja_env.globals.update(_=translate, status_label=status_label)

@@ -1,0 +1,64 @@
+"""Query parameters of the API and pages, validated at the boundary (400 naming the parameter)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+
+from webmap.errors import ApiError
+
+LIMIT_MAX = 10_000
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def today() -> dt.date:
+    """The default as-of date: today (UTC)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def as_of(args: Mapping[str, str]) -> dt.date:
+    """``as_of=YYYY-MM-DD``; today when absent."""
+    raw = args.get("as_of")
+    if raw is None or raw == "":
+        return today()
+    if not _ISO_DATE.match(raw):
+        raise ApiError("as_of", f"as_of was {raw!r}; expected a date written YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError("as_of", f"as_of was {raw!r}, which is not a calendar date") from None
+
+
+def limit(args: Mapping[str, str]) -> int | None:
+    """``limit`` between 1 and 10000; None when absent."""
+    raw = args.get("limit")
+    if raw is None or raw == "":
+        return None
+    if not re.fullmatch(r"\d+", raw) or not 1 <= int(raw) <= LIMIT_MAX:
+        raise ApiError("limit", f"limit was {raw!r}; expected a whole number from 1 to {LIMIT_MAX}")
+    return int(raw)
+
+
+def bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
+    """``bbox=minlon,minlat,maxlon,maxlat`` in WGS84 degrees; None when absent."""
+    raw = args.get("bbox")
+    if raw is None or raw == "":
+        return None
+    parts = raw.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(parts) != 4 or len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise ApiError("bbox", f"bbox was {raw!r}; expected four numbers "
+                               "minlon,minlat,maxlon,maxlat")
+    minlon, minlat, maxlon, maxlat = values
+    if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180
+            and -90 <= minlat <= 90 and -90 <= maxlat <= 90):
+        raise ApiError("bbox", f"bbox was {raw!r}; longitudes must lie in [-180, 180] and "
+                               "latitudes in [-90, 90]")
+    if minlon > maxlon or minlat > maxlat:
+        raise ApiError("bbox", f"bbox was {raw!r}; the minimum must not exceed the maximum")
+    return minlon, minlat, maxlon, maxlat

@@ -1,0 +1,1 @@
+"""Blueprints: ``pages`` (HTML), ``api`` (JSON/GeoJSON, OpenAPI) and ``export`` (GeoPackage)."""

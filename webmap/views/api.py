@@ -1,0 +1,141 @@
+"""JSON and GeoJSON API: communes with indicators, progress, assessments, overlays, OpenAPI."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from flask import Blueprint, Response, jsonify, request
+
+from rollout.formatting import records
+from webmap import data, db_session, params
+from webmap.errors import ApiError
+from webmap.layers import LAYERS
+from webmap.openapi import COMMUNE_PROPERTIES, document
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+ASSESSMENT_COLUMNS = ["agreement_id", "operator_code", "commune_insee", "metric", "due_on",
+                      "target", "status", "value_at_due", "observed_on", "delay_days",
+                      "shortfall_premises", "projected_on", "series"]
+SERIES_COLUMNS = ["observed_on", "connectable", "rad", "premises", "premises_as_of",
+                  "connectable_share", "synthetic", "source_file"]
+KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang"}
+
+
+def _check_unknown() -> None:
+    """Refuse misspelt parameters instead of silently ignoring a filter."""
+    for name in request.args:
+        if name not in KNOWN:
+            raise ApiError(name, f"unknown parameter {name!r}; expected one of {sorted(KNOWN)}")
+
+
+def _select(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Apply ``bbox`` (features intersecting it) and ``limit``."""
+    box = params.bbox(request.args)
+    limit = params.limit(request.args)
+    if box is not None and len(frame):
+        frame = frame[frame.geometry.intersects(shapely.box(*box))]
+    return frame.head(limit) if limit is not None else frame
+
+
+def feature_collection(frame: gpd.GeoDataFrame, columns: list[str], **members) -> dict:
+    """A GeoJSON FeatureCollection (RFC 7946) with JSON-ready properties."""
+    props = records(frame, columns) if len(frame) else []
+    return {
+        "type": "FeatureCollection", **members,
+        "features": [
+            {"type": "Feature", "geometry": shapely.geometry.mapping(geom) if geom else None,
+             "properties": p}
+            for p, geom in zip(props, frame.geometry, strict=True)
+        ],
+    }
+
+
+def _geojson(payload: dict) -> Response:
+    response = jsonify(payload)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.route("/communes")
+def communes() -> Response:
+    """Every commune (display geometry) with its latest indicators as of ``as_of``."""
+    _check_unknown()
+    as_of = params.as_of(request.args)
+    with db_session() as session:
+        shapes = data.display_communes(session)
+        figures = data.figures(session, as_of)
+    frame = shapes[["insee", "geometry"]].merge(figures, on="insee", how="left")
+    columns = [c for c in COMMUNE_PROPERTIES if c in frame.columns]
+    return _geojson(feature_collection(_select(frame), columns, as_of=as_of.isoformat()))
+
+
+@bp.route("/communes/<insee>/progress")
+def progress(insee: str) -> Response:
+    """The all-operator connectable series of one commune, with denominators and provenance."""
+    _check_unknown()
+    as_of = params.as_of(request.args)
+    with db_session() as session:
+        listing = data.display_communes(session)
+        if insee not in set(listing["insee"]):
+            raise ApiError("insee", f"unknown commune {insee!r}", status=404)
+        history = data.share_history(session, as_of)
+    history = history[history["insee"] == insee]
+    limit = params.limit(request.args)
+    if limit is not None:
+        history = history.tail(limit)
+    name = listing.loc[listing["insee"] == insee, "name"].iloc[0]
+    return jsonify({"insee": insee, "name": name, "as_of": as_of.isoformat(),
+                    "series": records(history, SERIES_COLUMNS) if len(history) else []})
+
+
+@bp.route("/assessments")
+def assessments() -> Response:
+    """Every milestone assessed as of ``as_of`` (empty, ``available: false`` without data)."""
+    _check_unknown()
+    as_of = params.as_of(request.args)
+    box = params.bbox(request.args)
+    limit = params.limit(request.args)
+    with db_session() as session:
+        assessed = data.assessments(session, as_of)
+        shapes = data.display_communes(session) if box is not None else None
+    if assessed is None:
+        return jsonify({"as_of": as_of.isoformat(), "available": False, "assessments": []})
+    frame: pd.DataFrame = assessed
+    if request.args.get("operator"):
+        frame = frame[frame["operator_code"] == request.args["operator"]]
+    if request.args.get("commune"):
+        frame = frame[frame["commune_insee"] == request.args["commune"]]
+    if shapes is not None:
+        inside = set(shapes.loc[shapes.geometry.intersects(shapely.box(*box)), "insee"])
+        frame = frame[frame["commune_insee"].isin(inside)]
+    if limit is not None:
+        frame = frame.head(limit)
+    columns = [c for c in ASSESSMENT_COLUMNS if c in frame.columns]
+    return jsonify({"as_of": as_of.isoformat(), "available": True,
+                    "assessments": records(frame, columns) if len(frame) else []})
+
+
+def _layer_view(name: str):
+    def view() -> Response:
+        _check_unknown()
+        as_of = params.as_of(request.args)
+        with db_session() as session:
+            frame = LAYERS[name].read(session, as_of)
+        columns = [c for c in frame.columns if c != "geometry"]
+        return _geojson(feature_collection(_select(frame), columns, as_of=as_of.isoformat()))
+
+    view.__name__ = f"layer_{name}"
+    view.__doc__ = f"The {name} layer as GeoJSON."
+    return view
+
+
+for _name in LAYERS:
+    bp.add_url_rule(f"/{_name}", endpoint=_name, view_func=_layer_view(_name))
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(document(sorted(LAYERS)))

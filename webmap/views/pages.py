@@ -1,0 +1,182 @@
+"""HTML pages: the map, the commune table and sheets, operators, import history."""
+
+from __future__ import annotations
+
+import pandas as pd
+from flask import Blueprint, Response, current_app, g, render_template, request
+
+from rollout import journal
+from rollout.formatting import to_csv
+from rollout.operators import KNOWN_OPERATORS
+from webmap import charts, data, db_session, mapview, params
+from webmap.errors import not_found
+from webmap.i18n import translate
+
+bp = Blueprint("pages", __name__)
+
+# /communes columns: key -> French header; the table sorts on any of them.
+TABLE_COLUMNS = {
+    "insee": "INSEE", "name": "Commune", "population": "Population", "premises": "Locaux",
+    "connectable": "Raccordables", "connectable_share": "Taux", "gap_premises": "Écart (locaux)",
+    "observed_on": "Observé le", "synthetic": "Donnée", "status": "Statut",
+    "delay_days": "Retard (jours)", "sites_5g": "Sites 5G",
+}
+CSV_COLUMNS = ["insee", "name", "population", "area_km2", "premises", "premises_as_of",
+               "premises_method", "connectable", "connectable_share", "gap_premises",
+               "observed_on", "over_100", "synthetic", "source_file"]
+SHARE_METRICS = ("ftth_connectable_share", "ftth_connectable_or_rad_share")
+
+
+def _page_as_of():
+    g.as_of = params.as_of(request.args)
+    return g.as_of
+
+
+@bp.route("/")
+def index() -> str:
+    """The map."""
+    as_of = _page_as_of()
+    with db_session() as session:
+        parts = mapview.build_map(
+            session, as_of, g.lang, current_app.config.get("TILES"),
+            current_app.config.get("TILES_ATTRIBUTION"),
+            request.args.get("indicator", "share"),
+        )
+    return render_template("map.html", map=parts, as_of=as_of)
+
+
+def _figures_table(session, as_of) -> pd.DataFrame:
+    figures = data.figures(session, as_of)
+    key = request.args.get("sort", "insee")
+    if key not in TABLE_COLUMNS or key not in figures.columns:
+        key = "insee"
+    descending = request.args.get("order") == "desc"
+    return figures.sort_values(key, ascending=not descending, na_position="last",
+                               kind="stable").reset_index(drop=True)
+
+
+@bp.route("/communes")
+def communes() -> str:
+    """All communes with their latest figures and status, sortable."""
+    as_of = _page_as_of()
+    with db_session() as session:
+        table = _figures_table(session, as_of)
+    columns = {k: v for k, v in TABLE_COLUMNS.items() if k in table.columns}
+    return render_template("communes.html", table=table, columns=columns, as_of=as_of,
+                           sort=request.args.get("sort", "insee"),
+                           order=request.args.get("order", "asc"))
+
+
+@bp.route("/communes.csv")
+def communes_csv() -> Response:
+    """The same table as CSV (machine-readable: ISO dates, decimal shares)."""
+    as_of = _page_as_of()
+    with db_session() as session:
+        table = _figures_table(session, as_of)
+    columns = CSV_COLUMNS + [c for c in ("status", "delay_days", "sites_5g") if c in table]
+    return Response(to_csv(table, columns), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="communes-{as_of.isoformat()}.csv"'})
+
+
+@bp.route("/communes/<insee>")
+def commune(insee: str) -> str:
+    """One commune: figures, trend chart, milestones, operators, sites and works."""
+    as_of = _page_as_of()
+    with db_session() as session:
+        figures = data.figures(session, as_of)
+        row = figures[figures["insee"] == insee]
+        if row.empty:
+            raise not_found(f"{translate('Commune inconnue')} : {insee}")
+        history = data.share_history(session, as_of)
+        history = history[history["insee"] == insee]
+        assessed = data.assessments(session, as_of)
+        operators = data.committed_communes_of(session, insee)
+        overlays = {name: item.read(session, as_of) for name, item in data_layers().items()}
+    milestones = (assessed[assessed["commune_insee"] == insee]
+                  if assessed is not None else pd.DataFrame())
+    committed = []
+    if len(milestones):
+        shares = milestones[milestones["metric"].isin(SHARE_METRICS)].sort_values("due_on")
+        committed = list(zip(shares["due_on"], shares["target"].astype(float), strict=True))
+    actual = [
+        (d, float(v), bool(s)) for d, v, s in zip(
+            history["observed_on"], history["connectable_share"], history["synthetic"],
+            strict=True) if pd.notna(v)
+    ]
+    chart = charts.trend_svg(
+        actual, committed, labels=(translate("Réalisé"), translate("Trajectoire engagée")),
+        title=translate("Évolution du taux de raccordables"),
+    )
+    counts = {name: int((frame["insee"] == insee).sum()) if "insee" in frame else 0
+              for name, frame in overlays.items()}
+    return render_template("commune.html", row=row.iloc[0], chart=chart, as_of=as_of,
+                           milestones=milestones, operators=operators, counts=counts,
+                           history=history)
+
+
+def data_layers() -> dict:
+    """Overlays a commune sheet counts (sites and works; the gap is on the sheet already)."""
+    from webmap.layers import LAYERS
+
+    return {name: item for name, item in LAYERS.items() if name != "gaps"}
+
+
+def _operator_names(session) -> dict[str, str]:
+    """Every operator the data mentions (operator table, ARCEP lists, agreements): code -> name."""
+    table = data.operators(session)
+    names = {code: name for code, (name, _) in KNOWN_OPERATORS.items()}
+    names.update(zip(table["code"], table["name"], strict=True))
+    codes = set(table["code"]) | data.mentioned_operators(session)
+    return {code: names.get(code, code) for code in sorted(codes)}
+
+
+@bp.route("/operators")
+def operators() -> str:
+    """Operators the loaded data mentions."""
+    _page_as_of()
+    with db_session() as session:
+        names = _operator_names(session)
+    return render_template("operators.html", names=names)
+
+
+@bp.route("/operators/<code>")
+def operator(code: str) -> str:
+    """An operator's commitments and their assessment across communes."""
+    as_of = _page_as_of()
+    with db_session() as session:
+        names = _operator_names(session)
+        if code not in names:
+            raise not_found(f"{translate('Opérateur inconnu')} : {code}")
+        communes_ = data.committed_communes(session, code)
+        listing = data.figures(session, as_of)[["insee", "name", "connectable_share",
+                                                "observed_on"]]
+        assessed = data.assessments(session, as_of)
+    communes_ = communes_.merge(listing, on="insee", how="left").sort_values("name")
+    milestones = (assessed[assessed["operator_code"] == code]
+                  if assessed is not None else pd.DataFrame())
+    return render_template("operator.html", code=code, name=names[code], communes=communes_,
+                           milestones=milestones, as_of=as_of)
+
+
+@bp.route("/imports")
+def imports() -> str:
+    """Every batch, newest first, with the rejected rows of refused files."""
+    _page_as_of()
+    with db_session() as session:
+        history = journal.batch_history(session)
+        errors = {int(b): journal.batch_errors(session, int(b))
+                  for b in history.loc[history["errors"] > 0, "batch_id"]}
+    return render_template("imports.html", history=history, errors=errors)
+
+
+@bp.app_context_processor
+def _banner() -> dict:
+    """``banner()`` in templates: which figures are real and which synthetic, from the batches."""
+
+    def banner() -> dict:
+        if "banner" not in g:
+            with db_session() as session:
+                g.banner = data.provenance(session, g.get("as_of") or params.today())
+        return g.banner
+
+    return {"banner": banner, "quarter": lambda d: data.quarter_label(d, g.get("lang", "fr"))}
