@@ -12,17 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
 from geodata.premises import open_premises, summarise_chunk
-from rollout import queries
 from rollout.importing import ImportOutcome, LoadStats, run_import
 from rollout.models import FtthProgress, ImportBatch, PremisesPoint
 from rollout.operators import ensure_operator
+from rollout.spatial import CommuneLocator
 
 SOURCE = {"ipe": "ipe", "arcep_immeubles": "arcep_immeubles"}
 
@@ -46,25 +44,8 @@ def load(
     )
 
 
-class _CommuneLocator:
-    """Point-in-polygon lookup of INSEE codes on the loaded communes (STRtree)."""
-
-    def __init__(self, session: Session) -> None:
-        communes = queries.communes(session, geometry=True)
-        self.codes = communes["insee"].to_numpy(dtype=object)
-        self.known = set(self.codes)
-        self.tree = shapely.STRtree(communes.geometry.to_numpy())
-
-    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        points = shapely.points(lon, lat)
-        found = np.full(len(points), None, dtype=object)
-        point_index, commune_index = self.tree.query(points, predicate="within")
-        found[point_index] = self.codes[commune_index]
-        return found
-
-
 def _store(session: Session, batch: ImportBatch, opened, keep_points: bool) -> LoadStats:
-    locator = _CommuneLocator(session)
+    locator = CommuneLocator(session)
     summaries: list[pd.DataFrame] = []
     rows_read = rows_loaded = located = outside = 0
     for chunk in opened.chunks():
