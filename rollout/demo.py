@@ -194,6 +194,7 @@ def build_demo(engine: Engine, inputs_folder: Path | None = None) -> Iterator[st
     Synthetic inputs are written to ``inputs_folder`` (default: ``demo-inputs`` beside the
     SpatiaLite file, or in the working directory for PostGIS).
     """
+    from rollout import demo_mobile
     from rollout.importers import arcep, communes
     from rollout.migrate import upgrade
 
@@ -209,4 +210,5 @@ def build_demo(engine: Engine, inputs_folder: Path | None = None) -> Iterator[st
         path = write_publication(base, trajectories, publication, folder)
         yield arcep.load(engine, path, synthetic=True).describe()
     yield from _load_commitments(engine, base, trajectories, folder)
+    yield from demo_mobile.load_demo_mobile(engine, folder)
     yield "démo prête : données réelles jusqu'au T1 2018, synthétiques ensuite (marquées)"

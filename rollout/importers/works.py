@@ -1,0 +1,97 @@
+"""Planned public works (GeoJSON/GeoPackage/CSV, WZDx 4.2, Waze CIFS) -> ``public_work`` rows.
+
+Every work of the file is stored, with a ``public_work_commune`` row for every loaded
+commune it touches. Works outside every loaded commune are kept with
+``outside_communes`` set and counted as a warning (DESIGN.md: kept and flagged, not
+dropped). Times are stored as naive UTC.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session
+
+from geodata.works import WorksRead, read_works
+from rollout import queries
+from rollout.importing import ImportOutcome, LoadStats, run_import
+from rollout.models import ImportBatch, PublicWork, PublicWorkCommune
+from rollout.works_analysis import assign_communes
+
+FORMATS = ("geojson", "csv", "wzdx", "cifs")
+
+
+def load(
+    engine: Engine,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    synthetic: bool = False,
+    imported_by: str | None = None,
+) -> ImportOutcome:
+    """Import one works file as one batch; ``fmt`` is one of :data:`FORMATS`, else guessed."""
+    if fmt is not None and fmt not in FORMATS:
+        raise ValueError(f"format was {fmt!r}; expected one of {list(FORMATS)}")
+
+    def loader(session: Session, batch: ImportBatch) -> LoadStats:
+        return _store(session, batch, read_works(path, fmt))
+
+    return run_import(engine, path, "works", loader, synthetic=synthetic, imported_by=imported_by)
+
+
+def naive_utc(stamp: object) -> object:
+    """A UTC timestamp as the naive ``datetime`` both backends store (None for NaT)."""
+    if stamp is None or pd.isna(stamp):
+        return None
+    return pd.Timestamp(stamp).tz_convert("UTC").tz_localize(None).to_pydatetime()
+
+
+def _flag(value: object) -> bool | None:
+    return None if value is None or pd.isna(value) else bool(value)
+
+
+def _store(session: Session, batch: ImportBatch, read: WorksRead) -> LoadStats:
+    communes = queries.communes(session, geometry=True)
+    works = assign_communes(read.frame, communes)
+    rows = [
+        {
+            "source_id": str(w.source_id), "source_format": str(w.source_format),
+            "title": str(w.title), "kind": str(w.kind),
+            "owner": None if pd.isna(w.owner) else str(w.owner),
+            "start_at": naive_utc(w.start_at), "end_at": naive_utc(w.end_at),
+            "start_verified": _flag(w.start_verified), "end_verified": _flag(w.end_verified),
+            "types_of_work": list(w.types_of_work), "outside_communes": bool(w.outside),
+            "geom": f"SRID=4326;{w.geometry.wkt}", "batch_id": batch.id,
+            "source_row": int(w.source_row),
+        }
+        for w in works.itertuples(index=False)
+    ]
+    ids = []
+    if rows:
+        statement = insert(PublicWork).returning(PublicWork.id, sort_by_parameter_order=True)
+        ids = list(session.scalars(statement, rows))
+    links = [
+        {"work_id": work_id, "insee": code}
+        for work_id, codes in zip(ids, works["insee"], strict=True)
+        for code in codes
+    ]
+    if links:
+        session.execute(insert(PublicWorkCommune), links)
+    outside = int(works["outside"].sum())
+    warnings = list(read.warnings)
+    if outside:
+        warnings.append(
+            f"{outside} chantier(s) hors de toutes les communes chargées : "
+            "conservé(s) et signalé(s)"
+        )
+    by_kind = works["kind"].astype(str).value_counts().sort_index()
+    return LoadStats(
+        rows_read=len(works), rows_loaded=len(works), rows_skipped=0, warnings=warnings,
+        summary={
+            "format": read.source_format, "outside_communes": outside,
+            "commune_links": len(links), "kinds": {str(k): int(v) for k, v in by_kind.items()},
+            **({"feed": read.feed} if read.feed else {}),
+        },
+    )

@@ -1,0 +1,279 @@
+"""Read models for 5G sites, public works, 5G coverage and dig-once, for CLI, web and reports.
+
+Database -> frames -> the pure functions of :mod:`rollout.coverage` and
+:mod:`rollout.works_analysis`, so every adapter quotes the same numbers.
+
+Revisions: a radio station is identified by (``station_id``, ``operator_code``) and a
+work published in a feed (WZDx, CIFS) by (``source_format``, ``source_id``): the latest
+batch wins, earlier rows stay as evidence. Works from GeoJSON/GeoPackage/CSV files are all
+kept, since their ids may be row numbers.
+
+Coverage observations (:func:`coverage_observations`, the input of the
+``mobile_5g_premises_coverage_share`` milestones) are computed on each quarter end from the
+one before the first 5G in-service date up to ``as_of``, and on ``as_of`` itself: 5G
+in-service dates are exact days, so the series can be evaluated on any day, and quarter
+ends match the FTTH observations the reports put beside them. Each commune's denominator
+is the premises points of its latest vintage on or before the observation date (else its
+earliest), else its population spread uniformly over its area (``method`` says which).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from geoalchemy2 import functions as gfunc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rollout import coverage, gaps, queries
+from rollout.models import PremisesPoint, PublicWork, PublicWorkCommune, RadioSite
+from rollout.works_analysis import conflicts, dig_once, work_status, works_near_sites
+
+FEED_FORMATS = ("wzdx", "cifs")
+SITE_COLUMNS = [
+    "station_id", "operator_code", "operator_name", "insee", "lon", "lat", "systems", "bands",
+    "has_5g", "in_service_on", "batch_id", "source_row",
+]
+WORK_COLUMNS = [
+    "work_id", "source_id", "source_format", "title", "kind", "owner", "start_at", "end_at",
+    "start_verified", "end_verified", "types_of_work", "outside_communes", "batch_id",
+    "source_row", "insee",
+]
+
+
+def sites_frame(session: Session) -> pd.DataFrame:
+    """Current radio sites: one row per station and operator, sorted by station."""
+    rows = session.execute(
+        select(RadioSite.station_id, RadioSite.operator_code, RadioSite.operator_name,
+               RadioSite.insee, gfunc.ST_X(RadioSite.geom), gfunc.ST_Y(RadioSite.geom),
+               RadioSite.systems, RadioSite.bands, RadioSite.has_5g, RadioSite.in_service_on,
+               RadioSite.batch_id, RadioSite.source_row)
+        .order_by(RadioSite.batch_id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=SITE_COLUMNS)
+    frame = frame.drop_duplicates(["station_id", "operator_code"], keep="last")
+    frame["has_5g"] = frame["has_5g"].astype(bool)
+    frame[["lon", "lat"]] = frame[["lon", "lat"]].astype(float)
+    return frame.sort_values(["station_id", "operator_code"], ignore_index=True)
+
+
+def works_frame(session: Session) -> gpd.GeoDataFrame:
+    """Current public works (EPSG:4326, times UTC) with ``insee``: the communes each touches."""
+    rows = session.execute(
+        select(PublicWork.id, PublicWork.source_id, PublicWork.source_format, PublicWork.title,
+               PublicWork.kind, PublicWork.owner, PublicWork.start_at, PublicWork.end_at,
+               PublicWork.start_verified, PublicWork.end_verified, PublicWork.types_of_work,
+               PublicWork.outside_communes, PublicWork.batch_id, PublicWork.source_row,
+               gfunc.ST_AsBinary(PublicWork.geom))
+        .order_by(PublicWork.batch_id, PublicWork.id)
+    ).all()
+    links = session.execute(
+        select(PublicWorkCommune.work_id, PublicWorkCommune.insee)
+        .order_by(PublicWorkCommune.work_id, PublicWorkCommune.insee)
+    ).all()
+    communes: dict[int, list[str]] = {}
+    for work_id, insee in links:
+        communes.setdefault(work_id, []).append(insee)
+    frame = pd.DataFrame([r[:-1] for r in rows], columns=WORK_COLUMNS[:-1])
+    frame["insee"] = [communes.get(w, []) for w in frame["work_id"]]
+    geometry = shapely.from_wkb([bytes(r[-1]) for r in rows]) if rows else []
+    works = gpd.GeoDataFrame(frame, geometry=geometry, crs=4326)
+    feed = works["source_format"].isin(FEED_FORMATS)
+    replaced = feed & works.duplicated(["source_format", "source_id"], keep="last")
+    works = works[~replaced.to_numpy()].copy()
+    for column in ("start_at", "end_at"):
+        works[column] = pd.to_datetime(works[column]).dt.tz_localize("UTC")
+    works["outside_communes"] = works["outside_communes"].astype(bool)
+    return works.sort_values(["start_at", "source_id", "work_id"], ignore_index=True)
+
+
+def premises_points(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
+    """Premises points of each commune's latest vintage on or before ``as_of`` (else earliest)."""
+    return _vintage(_all_points(session), as_of)
+
+
+def _all_points(session: Session) -> gpd.GeoDataFrame:
+    rows = session.execute(
+        select(PremisesPoint.building_id, PremisesPoint.insee, PremisesPoint.premises,
+               PremisesPoint.status, PremisesPoint.observed_on, PremisesPoint.batch_id,
+               gfunc.ST_X(PremisesPoint.geom), gfunc.ST_Y(PremisesPoint.geom))
+        .where(PremisesPoint.insee.is_not(None))
+    ).all()
+    frame = pd.DataFrame(rows, columns=["building_id", "insee", "premises", "status",
+                                        "observed_on", "batch_id", "lon", "lat"])
+    # A building listed by several operators (or re-imported) in one vintage counts once.
+    frame = frame.sort_values("batch_id").drop_duplicates(
+        ["insee", "observed_on", "building_id"], keep="last"
+    )
+    points = gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float))
+    return gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=points, crs=4326)
+
+
+def _vintage(points: gpd.GeoDataFrame, day: dt.date) -> gpd.GeoDataFrame:
+    if points.empty:
+        return points
+    dates = points[["insee", "observed_on"]].drop_duplicates()
+    before = dates[dates["observed_on"] <= day].groupby("insee")["observed_on"].max()
+    earliest = dates.groupby("insee")["observed_on"].min()
+    chosen = earliest.copy()
+    chosen.loc[before.index] = before
+    keep = points["observed_on"].to_numpy() == points["insee"].map(chosen).to_numpy()
+    return points[keep].reset_index(drop=True)
+
+
+def observation_dates(first_in_service: dt.date | None, as_of: dt.date) -> list[dt.date]:
+    """Quarter ends from the one before ``first_in_service`` up to ``as_of``, then ``as_of``."""
+    if first_in_service is None or first_in_service > as_of:
+        return [as_of]
+    start = pd.Period(first_in_service, freq="Q") - 1
+    ends = [
+        q.end_time.date() for q in pd.period_range(start, pd.Period(as_of, freq="Q"), freq="Q")
+    ]
+    return sorted({d for d in ends if d < as_of} | {as_of})
+
+
+@dataclass
+class CoverageLayers:
+    """5G coverage on one day: covered areas and gaps (EPSG:4326) and shares per commune."""
+
+    areas: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    shares: pd.DataFrame
+    seconds: float
+
+
+def _shares(
+    covered: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    points: gpd.GeoDataFrame,
+    operators: list[str],
+) -> pd.DataFrame:
+    """Shares by premises points where a commune has them, by population elsewhere."""
+    with_points = set(points["insee"]) if len(points) else set()
+    parts = []
+    if with_points:
+        parts.append(coverage.coverage_share(
+            covered[covered["insee"].isin(with_points)],
+            communes[communes["insee"].isin(with_points)],
+            premises_points=points[["premises", "geometry"]], operators=operators,
+        ))
+    rest = communes[~communes["insee"].isin(with_points)]
+    if len(rest):
+        parts.append(coverage.coverage_share(
+            covered[covered["insee"].isin(set(rest["insee"]))],
+            rest.assign(population=rest["population"].astype(float).fillna(0.0)),
+            operators=operators,
+        ))
+    shares = pd.concat(parts, ignore_index=True)
+    return shares.sort_values(["insee", "operator_code"], ignore_index=True)
+
+
+def coverage_layers(
+    session: Session, as_of: dt.date, radii: Mapping[str, float] = coverage.DEFAULT_RADII_M
+) -> CoverageLayers:
+    """Covered areas, gaps and shares per operator and commune on ``as_of`` (timed)."""
+    started = time.perf_counter()
+    communes = queries.communes(session, geometry=True)
+    sites = sites_frame(session)
+    operators = sorted(set(sites.loc[sites["has_5g"], "operator_code"]))
+    areas = coverage.coverage_areas(sites, communes, as_of, radii)
+    shares = _shares(areas, communes, premises_points(session, as_of), operators)
+    shares["as_of"] = as_of
+    holes = coverage.gap_areas(areas, communes, operators)
+    return CoverageLayers(
+        areas.to_crs(4326), holes.to_crs(4326), shares, time.perf_counter() - started
+    )
+
+
+def coverage_observations(
+    session: Session, as_of: dt.date, radii: Mapping[str, float] = coverage.DEFAULT_RADII_M
+) -> pd.DataFrame:
+    """``insee, operator_code, as_of, covered, premises, method`` on every observation date.
+
+    Empty when no 5G site is stored; see the module docstring for the dates and denominators.
+    """
+    columns = ["insee", "operator_code", "as_of", "covered", "premises", "method"]
+    sites = sites_frame(session)
+    fives = sites[sites["has_5g"]]
+    if fives.empty:
+        return pd.DataFrame(columns=columns)
+    dates = pd.to_datetime(fives["in_service_on"], errors="coerce").dropna()
+    first = dates.min().date() if len(dates) else None
+    communes = queries.communes(session, geometry=True)
+    points = _all_points(session)
+    operators = sorted(set(fives["operator_code"]))
+    frames = []
+    for day in observation_dates(first, as_of):
+        areas = coverage.coverage_areas(fives, communes, day, radii)
+        shares = _shares(areas, communes, _vintage(points, day), operators)
+        frames.append(shares.assign(as_of=day))
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def no_5g_gaps(session: Session, as_of: dt.date,
+               radii: Mapping[str, float] = coverage.DEFAULT_RADII_M) -> gpd.GeoDataFrame:
+    """Parts of communes no operator covers in 5G, with the population living there (uniform)."""
+    communes = queries.communes(session, geometry=True)
+    areas = coverage.coverage_areas(sites_frame(session), communes, as_of, radii)
+    union = areas.assign(operator_code="any").dissolve(by="insee", as_index=False)
+    holes = coverage.gap_areas(union, communes, ["any"])
+    metric = communes.to_crs(holes.crs).set_index("insee")
+    share = holes.geometry.area.to_numpy() / metric.geometry.area.reindex(holes["insee"]).to_numpy()
+    population = metric["population"].astype(float).fillna(0.0).reindex(holes["insee"])
+    holes = holes.drop(columns="operator_code").assign(premises=population.to_numpy() * share)
+    return holes.to_crs(4326)
+
+
+def dig_once_frame(
+    session: Session, as_of: dt.date, distance_m: float = 50,
+    radii: Mapping[str, float] = coverage.DEFAULT_RADII_M,
+) -> pd.DataFrame:
+    """Planned or ongoing works near not-yet-connectable premises (``target`` ``ftth``) or near
+    areas without any 5G (``5g``: residents estimated from population), ranked per target.
+    """
+    works = works_frame(session)
+    targets = {"ftth": gaps.premises_gap_points(premises_points(session, as_of)),
+               "5g": no_5g_gaps(session, as_of, radii)}
+    parts = []
+    for name, target in targets.items():
+        if len(works) and len(target):
+            found = dig_once(works, target[["premises", "geometry"]], as_of, distance_m)
+            parts.append(found.assign(target=name))
+    columns = ["target", "rank", "source_id", "title", "kind", "owner", "status", "start_at",
+               "end_at", "targets_near", "premises", "gap_area_m2"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def conflicts_frame(session: Session, as_of: dt.date, buffer_m: float = 10) -> pd.DataFrame:
+    """Pairs of works not ended on ``as_of`` that overlap in space (``buffer_m``) and time."""
+    works = works_frame(session)
+    active = works[(work_status(works, as_of) != "ended").to_numpy()]
+    return conflicts(active, buffer_m)
+
+
+def works_near_sites_frame(
+    session: Session, as_of: dt.date, distance_m: float = 100, recent_days: int = 180
+) -> pd.DataFrame:
+    """Works near 5G sites opened in the last ``recent_days`` or not yet in service."""
+    return works_near_sites(
+        works_frame(session), sites_frame(session), distance_m, as_of, recent_days
+    )
+
+
+def first_coordinates(geometries: gpd.GeoSeries) -> np.ndarray:
+    """The first (lon, lat) of each geometry, as the CLI contract's ``first_lon/first_lat``."""
+    out = np.full((len(geometries), 2), np.nan)
+    for index, geom in enumerate(geometries):
+        coords = shapely.get_coordinates(geom)
+        if len(coords):
+            out[index] = coords[0]
+    return out
