@@ -56,6 +56,22 @@ METRICS = (
 )
 STATUS_ORDER = ("missed", "at_risk", "met_late", "no_data", "on_track", "met")
 SERIES_KINDS = ("operator", "all_operators", "mixed")
+# Machine texts of ``reason`` (no_data, and why a future milestone is at risk).
+REASONS = (
+    "no_site_data",
+    "no_coverage_data",
+    "empty_perimeter",
+    "perimeter_commune_without_progress",
+    "no_progress_series",
+    "no_observation_by_due_date",
+    "premises_unknown",
+    "rad_unknown",
+    "rad_unknown_cap_unchecked",
+    "fewer_than_2_observations",
+    "rad_share_above_cap",
+    "trend_flat_or_decreasing",
+    "projected_after_due_date",
+)
 TREND_POINTS = 4
 
 _FTTH, _SITES, _COVER = 0, 1, 2
@@ -79,13 +95,18 @@ def _require(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
 
 
 def _days(values: object, what: str) -> np.ndarray:
-    """Dates (datetime.date, datetime64, Timestamp; NA allowed) as int64 days since 1970."""
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
-    try:
-        stamps = series if pd.api.types.is_datetime64_any_dtype(series) else pd.to_datetime(series)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} holds values that are not dates: {exc}") from None
-    return np.asarray(stamps.to_numpy()).astype("datetime64[D]").astype(np.int64)
+    """Dates (datetime.date, datetime64, Timestamp; NA allowed) as int64 days since 1970.
+
+    Text is refused rather than parsed: ``01/02/2021`` must not become 2 January by accident.
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind not in ("date", "datetime", "datetime64", "empty"):
+            shown = series.dropna().iloc[0] if series.notna().any() else None
+            raise ValueError(f"{what} holds {kind} values such as {shown!r}; expected dates")
+        series = pd.to_datetime(series)
+    return np.asarray(series.to_numpy()).astype("datetime64[D]").astype(np.int64)
 
 
 def _day(value: dt.date | np.datetime64, what: str) -> int:
@@ -327,25 +348,33 @@ def _chosen(obs: dict, need: np.ndarray, n_geo: int) -> dict:
         np.searchsorted(geo_sorted, lack % n_geo, "right"),
     )
     rows = np.r_[own_rows, every[pos]]
-    out = {k: v[rows] for k, v in obs.items()}
-    out["key"] = np.r_[key[own_rows], lack[owner]]
-    out["kind"] = np.r_[np.zeros(len(own_rows), np.int64), np.ones(len(pos), np.int64)]
+    key, kind = np.r_[key[own_rows], lack[owner]], np.r_[np.zeros(len(own_rows)), np.ones(len(pos))]
+    t = obs["t"][rows]
     # Same series, same day: the highest batch (the latest import) wins.
-    order = np.lexsort((np.nan_to_num(out["batch"], nan=-1), out["t"], out["key"]))
-    out = {k: v[order] for k, v in out.items()}
-    keep = np.r_[(out["key"][1:] != out["key"][:-1]) | (out["t"][1:] != out["t"][:-1]), True]
-    return {k: v[keep[: len(v)]] for k, v in out.items()}
+    order = np.lexsort((np.nan_to_num(obs["batch"][rows], nan=-1), t, key))
+    key, t = key[order], t[order]
+    keep = np.r_[(key[1:] != key[:-1]) | (t[1:] != t[:-1]), True][: len(t)]
+    picked = rows[order[keep]]
+    if len(picked) == len(obs["t"]) and (np.diff(picked) == 1).all():
+        out = dict(obs)  # every row kept in its order: no copy
+    else:
+        out = {k: v[picked] for k, v in obs.items()}
+    out.update(key=key[keep], kind=kind[order[keep]].astype(np.int64))
+    return out
 
 
 def _with_premises(inp: _Inputs, c: dict) -> dict:
     """Attach the denominator: latest premises count as of the observation, else the earliest."""
     pc = inp.pc
     pos = _asof(pc["geo"], pc["as_of"], c["geo"], c["t"])
-    first = np.searchsorted(pc["geo"], c["geo"], "left")
-    known = first < len(pc["geo"])
-    known[known] = pc["geo"][first[known]] == c["geo"][known]
-    earliest = np.where(known, _take(pc["as_of"], np.where(known, first, -1), _NAT), _NAT)
-    pos = np.where(pos >= 0, pos, _asof(pc["geo"], pc["as_of"], c["geo"], earliest))
+    early = np.flatnonzero(pos < 0)
+    if len(early):
+        geo = c["geo"][early]
+        first = np.searchsorted(pc["geo"], geo, "left")
+        known = first < len(pc["geo"])
+        known[known] = pc["geo"][first[known]] == geo[known]
+        earliest = _take(pc["as_of"], np.where(known, first, -1), _NAT)
+        pos[early] = _asof(pc["geo"], pc["as_of"], geo, earliest)
     c.update(
         conn=c["a"],
         rad=c["b"],
@@ -363,8 +392,9 @@ def _own_rows(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray,
     keys, scopes = m_key[order], m_scope[order]
     at = np.minimum(np.searchsorted(keys, c["key"]), max(len(keys) - 1, 0))
     hit = keys[at] == c["key"] if len(keys) else np.zeros(len(c["key"]), bool)
-    rows = {k: c[k][hit] for k in ("t", "conn", "rad", "den", "den_as_of", "method", "mbatch")}
-    rows.update(scope=scopes[at[hit]], pbatch=c["batch"][hit], oldest=rows["t"])
+    names = ("t", "conn", "rad", "den", "den_as_of", "method", "mbatch", "batch")
+    rows = {k: c[k] if hit.all() else c[k][hit] for k in names}
+    rows.update(scope=scopes[at[hit]], pbatch=rows.pop("batch"), oldest=rows["t"])
     kind = np.full(n_scopes, -1)
     kind[rows["scope"]] = c["kind"][hit]
     missing = np.zeros(n_scopes)
@@ -456,11 +486,11 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
     blocks = []
     for fam, obs in ((_FTTH, inp.progress), (_SITES, inp.sites), (_COVER, inp.coverage)):
         idx = np.flatnonzero(s_fam == fam)
-        if not len(idx) or obs is None:
-            continue
         local, m_op, m_geo = _members(inp, s_op[idx], s_kind[idx], s_place[idx])
         m_scope, m_key = idx[local], m_op * n_geo + m_geo
         info["total"] += np.bincount(m_scope, minlength=n)
+        if not len(idx) or obs is None:
+            continue
         if fam == _SITES:
             blocks.append(_site_rows(inp, m_scope, m_key, n_geo))
             info["kind"][idx] = 0
@@ -512,22 +542,26 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
 class _State:
     """Metric value and RAD-cap state of cases at series positions (-1: no observation)."""
 
-    def __init__(self, s: dict, cases: dict, i: np.ndarray, pos: np.ndarray) -> None:
-        mc, target, cap = cases["mc"][i], cases["target"][i], cases["cap"][i]
+    def __init__(self, s: dict, cases: dict, i: np.ndarray | None, pos: np.ndarray) -> None:
+        mc, target, cap = (cases[k] if i is None else cases[k][i] for k in ("mc", "target", "cap"))
+        self.conn = _take(s["conn"], pos)
         sites = _FAMILY[mc] == _SITES
-        self.conn = np.where((pos < 0) & sites, 0.0, _take(s["conn"], pos))
+        if sites.any():
+            self.conn = np.where((pos < 0) & sites, 0.0, self.conn)
         self.rad, self.den = _take(s["rad"], pos), _take(s["den"], pos)
-        self.num = np.where(mc == _OR_RAD, self.conn + self.rad, self.conn)
+        or_rad = mc == _OR_RAD
+        self.num = np.where(or_rad, self.conn + self.rad, self.conn) if or_rad.any() else self.conn
         with np.errstate(divide="ignore", invalid="ignore"):
             self.value = np.where(_SHARE[mc], self.num / self.den, self.num)
             self.rad_share = self.rad / self.den
         self.reach = self.value >= target
         # cap: 1 respected or none, 0 breached, -1 unknown (RAD not published)
-        self.cap = np.where(
-            np.isnan(cap),
-            1,
-            np.where(np.isnan(self.rad_share), -1, (self.rad_share <= cap).astype(int)),
-        )
+        self.cap = np.ones(len(pos), np.int8)
+        capped = ~np.isnan(cap)
+        if capped.any():
+            known = ~np.isnan(self.rad_share)
+            self.cap[capped & ~known] = -1
+            self.cap[capped & known & ~(self.rad_share <= cap)] = 0
         self.reached = self.reach & (self.cap == 1)
 
 
@@ -567,18 +601,18 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     sc = np.searchsorted(scopes, skey)
     s, info = _series(inp, scopes, n_op, n_place)
     start = np.searchsorted(s["scope"], sc, "left")
-    every, due = np.arange(n), due_on <= as_of
+    due = due_on <= as_of
     p_now = _asof(s["scope"], s["t"], sc, np.full(n, as_of))
     p_due = np.where(due, _asof(s["scope"], s["t"], sc, due_on), -1)
-    at_due, now = _State(s, cases, every, p_due), _State(s, cases, every, p_now)
-    status = np.full(n, "no_data", dtype=object)
-    reason = np.full(n, None, dtype=object)
+    at_due, now = _State(s, cases, None, p_due), _State(s, cases, None, p_now)
+    status = np.full(n, STATUS_ORDER.index("no_data"), np.int8)
+    reason = np.full(n, -1, np.int8)
     delay, upper = np.full(n, np.nan), np.zeros(n, bool)
     met_pos, projected = np.full(n, -1), np.full(n, _NAT)
 
     def mark(where: np.ndarray, what: str, why: str | None = None) -> None:
-        status[where] = what
-        reason[where] = why
+        status[where] = STATUS_ORDER.index(what)
+        reason[where] = -1 if why is None else REASONS.index(why)
 
     # Structural gaps come first: nothing to assess, whatever the dates.
     blocked = np.zeros(n, bool)
@@ -642,11 +676,14 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     mark(tr[rising & ~late_trend], "on_track")
     # Figures for the report, at the observation behind the status.
     at = np.where(due, p_due, p_now)
-    held = _State(s, cases, every, at)
+    held = _State(s, cases, None, at)
     share, cap = _SHARE[mc], cases["cap"]
     with np.errstate(invalid="ignore"):
         need = np.where(share, _least_count(target, now.den), np.ceil(target))
-        shortfall = np.where(np.isin(status, ("met", "met_late")), 0, np.maximum(need - now.num, 0))
+        met_or_late = (status == STATUS_ORDER.index("met")) | (
+            status == STATUS_ORDER.index("met_late")
+        )
+        shortfall = np.where(met_or_late, 0, np.maximum(need - now.num, 0))
         allowed = np.floor(cap * held.den)
         allowed = np.where((allowed + 1) / held.den <= cap, allowed + 1, allowed)
         allowed = np.where(allowed / held.den > cap, allowed - 1, allowed)
@@ -657,8 +694,8 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     method = _take(s["method"], at, -1)
     labels = np.array([*inp.methods, "mixed", None], dtype=object)
     return {
-        "status": status,
-        "reason": reason,
+        "status": np.array(STATUS_ORDER, dtype=object)[status],
+        "reason": np.array([*REASONS, None], dtype=object)[reason],
         "value_at_due": value_at_due,
         "observed_on": np.where(
             sites & due, due_on, np.where(due, _take(s["t"], p_due, _NAT), _NAT)
@@ -669,7 +706,7 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
         "delay_is_upper_bound": upper,
         "shortfall_premises": shortfall,
         "projected_on": projected,
-        "target_reached": np.where(due, status == "met", now.reached),
+        "target_reached": np.where(due, status == STATUS_ORDER.index("met"), now.reached),
         "series": kinds[np.where(sites, 0, info["kind"][sc])],
         "denominator_premises": held.den,
         "denominator_as_of": _take(s["den_as_of"], at, _NAT),
@@ -710,6 +747,7 @@ _INT_COLUMNS = (
     "achieved_batch_id",
     "met_batch_id",
     "premises_batch_id",
+    "communes_met",
 )
 
 
@@ -748,27 +786,29 @@ def _run(milestones, perimeters, progress, premises_counts, as_of, sites, covera
 def _frame(inp: _Inputs, src: np.ndarray, geo: np.ndarray, out: dict, as_of: int) -> pd.DataFrame:
     m = inp.m_frame
     columns = {
-        "milestone_id": m["milestone_id"].to_numpy()[src],
-        "agreement_id": m["agreement_id"].to_numpy(dtype=object)[src],
-        "operator_code": m["operator_code"].to_numpy(dtype=object)[src],
-        "commune_insee": inp.geo.labels(geo),
-        "metric": m["metric"].to_numpy(dtype=object)[src],
-        "due_on": _dates(inp.m_due[src]),
-        "target": inp.m_target[src],
-        "rad_cap": inp.m_cap[src],
-        "as_of": _dates(np.full(len(src), as_of)),
+        name: m[name].take(src).reset_index(drop=True)
+        for name in ("milestone_id", "agreement_id", "operator_code")
     }
-    for name, values in out.items():
+    columns.update(
+        commune_insee=inp.geo.labels(geo),
+        metric=m["metric"].take(src).reset_index(drop=True),
+        due_on=_dates(inp.m_due[src]),
+        target=inp.m_target[src],
+        rad_cap=inp.m_cap[src],
+        as_of=_dates(np.full(len(src), as_of)),
+    )
+    columns.update(out)
+    for name, values in columns.items():
         if name in _DATE_COLUMNS:
             values = _dates(values)
-        elif name in _INT_COLUMNS or name == "communes_met":
-            values = pd.array(values, dtype="Int64")
+        elif name in _INT_COLUMNS:
+            missing = np.isnan(values)
+            values = pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+        if isinstance(values, np.ndarray) and values.dtype == object:
+            # Text and dates stay Python objects with None for missing (not NaN), uninferred.
+            values = pd.Series(values, dtype=object)
         columns[name] = values
-    frame = pd.DataFrame(columns)
-    # Missing text stays None (not NaN): a perimeter has no commune, a met milestone no reason.
-    for name in ("commune_insee", "reason", "series", "denominator_method"):
-        frame[name] = pd.Series(columns[name], dtype=object)
-    return frame
+    return pd.DataFrame(columns)
 
 
 def assess(

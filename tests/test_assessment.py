@@ -555,3 +555,13 @@ def test_commune_status_is_the_worst_milestone_and_the_longest_delay():
     assert out.loc["59001", "worst_milestone_id"] == 2
     assert out.loc["59002", "status"] == "no_data" and pd.isna(out.loc["59002", "delay_days"])
     assert list(out.index) == ["59001", "59002"]
+
+
+def test_text_dates_are_refused_not_parsed():
+    # "01/02/2021" could be read as 2 January: a legal date is never guessed from text.
+    ms = frame([milestone(1)], MS_COLS)
+    ms["due_on"] = ms["due_on"].astype(object)
+    ms.loc[0, "due_on"] = "01/02/2021"
+    per = pd.DataFrame({"agreement_id": ["A1"], "insee": ["59001"]})
+    with pytest.raises(ValueError, match="milestones.due_on"):
+        assess(ms, per, frame([], PROG_COLS), frame(HUNDRED, PC_COLS), D(2021, 3, 1))
