@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout import assessment, queries
-from rollout.models import Agreement, AgreementCommune, Milestone, RadioSite
+from rollout.models import Agreement, AgreementCommune, Milestone
 
 STATUS_LABELS_FR = {
     "met": "atteint",
@@ -65,30 +65,38 @@ def perimeters(session: Session) -> pd.DataFrame:
 
 
 def sites(session: Session) -> pd.DataFrame:
-    rows = session.execute(
-        select(RadioSite.station_id, RadioSite.operator_code, RadioSite.insee, RadioSite.has_5g,
-               RadioSite.in_service_on, RadioSite.batch_id)
-    ).all()
-    return pd.DataFrame(rows, columns=[
-        "station_id", "operator_code", "insee", "has_5g", "in_service_on", "batch_id",
-    ])
+    """Current radio sites (latest import of each station, see rollout/mobile.py)."""
+    from rollout.mobile import sites_frame
+
+    return sites_frame(session)[
+        ["station_id", "operator_code", "insee", "has_5g", "in_service_on", "batch_id"]
+    ]
 
 
-def _inputs(session: Session) -> dict[str, pd.DataFrame]:
-    return {
+def _inputs(session: Session, as_of: dt.date) -> dict[str, pd.DataFrame]:
+    data = {
         "milestones": milestones(session),
         "perimeters": perimeters(session),
         "progress": queries.progress(session),
         "premises_counts": queries.premises_counts(session),
         "sites": sites(session),
+        "coverage": None,
     }
+    # The coverage model is only run when a milestone needs it (seconds for a metropolis);
+    # its observation dates and denominators are documented in rollout/mobile.py.
+    if (data["milestones"]["metric"] == "mobile_5g_premises_coverage_share").any():
+        from rollout.mobile import coverage_observations
+
+        found = coverage_observations(session, as_of)
+        data["coverage"] = found if len(found) else None
+    return data
 
 
 def assessments(
     session: Session, as_of: dt.date, *, breakdown: bool = False
 ) -> pd.DataFrame:
     """Every stored milestone assessed as of ``as_of`` (perimeter rows, or their breakdown)."""
-    data = _inputs(session)
+    data = _inputs(session, as_of)
     if data["milestones"].empty:
         return pd.DataFrame(columns=[
             "milestone_id", "agreement_id", "operator_code", "commune_insee", "metric",
@@ -98,7 +106,7 @@ def assessments(
     function = assessment.assess_perimeter_breakdown if breakdown else assessment.assess
     result = function(
         data["milestones"], data["perimeters"], data["progress"], data["premises_counts"],
-        as_of, sites=data["sites"] if len(data["sites"]) else None,
+        as_of, sites=data["sites"] if len(data["sites"]) else None, coverage=data["coverage"],
     )
     extra = data["milestones"][["milestone_id", "milestone_batch_id", "milestone_source_row"]]
     return result.merge(extra, on="milestone_id", how="left")
