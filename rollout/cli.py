@@ -175,6 +175,30 @@ def import_premises(obj: Context, file: Path, as_of, chunksize: int, no_points: 
                           chunksize=chunksize, keep_points=not no_points))
 
 
+@import_group.command("sites")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_obj
+@_fail_on_bad_input
+def import_sites(obj: Context, file: Path) -> None:
+    """Radio sites: ANFR export (zip or folder of SUP_*.txt tables) or ARCEP sites CSV."""
+    from rollout.importers import sites
+
+    _report(sites.load(obj.engine, file))
+
+
+@import_group.command("works")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "wzdx", "cifs"]),
+              help="Input format (guessed from the content otherwise).")
+@click.pass_obj
+@_fail_on_bad_input
+def import_works(obj: Context, file: Path, fmt: str | None) -> None:
+    """Planned public works: GeoJSON/GeoPackage/CSV, WZDx 4.2 feed or Waze CIFS (XML/JSON)."""
+    from rollout.importers import works
+
+    _report(works.load(obj.engine, file, fmt=fmt))
+
+
 @main.command("imports")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
@@ -244,6 +268,107 @@ def communes_cmd(obj: Context, as_of: str | None, fmt: str) -> None:
              "Taux", "Au", "Donnée"],
             right={2, 3, 4, 5, 6},
         ))
+
+
+SITE_COLUMNS = ["station_id", "operator", "operator_name", "insee", "lon", "lat", "systems",
+                "bands", "has_5g", "in_service_on"]
+
+
+@main.command("sites")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@click.pass_obj
+@_fail_on_bad_input
+def sites_cmd(obj: Context, fmt: str) -> None:
+    """Radio sites: one row per station and operator, with systems and 5G in-service date."""
+    from rollout.db import session_scope
+    from rollout.formatting import fr_date, to_csv, to_json, to_table
+    from rollout.mobile import sites_frame
+
+    with session_scope(obj.engine) as session:
+        frame = sites_frame(session).rename(columns={"operator_code": "operator"})
+    if fmt == "json":
+        click.echo(to_json(frame, SITE_COLUMNS))
+    elif fmt == "csv":
+        joined = {c: frame[c].map(" | ".join) for c in ("systems", "bands")}
+        click.echo(to_csv(frame.assign(**joined), SITE_COLUMNS), nl=False)
+    else:
+        rows = [[r.station_id, r.operator_name or r.operator, r.insee, ", ".join(r.systems),
+                 "oui" if r.has_5g else "non", fr_date(r.in_service_on)]
+                for r in frame.itertuples()]
+        click.echo(to_table(rows, ["Station", "Opérateur", "INSEE", "Systèmes", "5G",
+                                   "Mise en service"]))
+
+
+WORK_COLUMNS = ["id", "source_format", "title", "kind", "owner", "status", "start_at", "end_at",
+                "insee", "outside_communes", "types_of_work", "geometry_type", "first_lon",
+                "first_lat"]
+WORK_STATUS_FR = {"planned": "prévu", "ongoing": "en cours", "ended": "terminé"}
+
+
+@main.command("works")
+@click.option("--dig-once", "dig", is_flag=True,
+              help="Works near premises not yet connectable or areas without 5G.")
+@click.option("--conflicts", "clash", is_flag=True,
+              help="Works not ended that overlap in space and time.")
+@click.option("--as-of", "as_of", help="Reference date YYYY-MM-DD (default: today).")
+@click.option("--distance", default=50.0, show_default=True, type=click.FloatRange(0),
+              help="Dig-once distance in metres.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "geojson"]),
+              default="table")
+@click.pass_obj
+@_fail_on_bad_input
+def works_cmd(obj: Context, dig: bool, clash: bool, as_of, distance: float, fmt: str) -> None:
+    """Planned public works; dig-once opportunities or conflicts with the flags."""
+    from rollout import mobile
+    from rollout.db import session_scope
+    from rollout.formatting import to_csv, to_json
+
+    if dig and clash:
+        raise click.UsageError("choose one of --dig-once and --conflicts")
+    if fmt == "geojson" and (dig or clash):
+        raise click.UsageError("--format geojson lists the works themselves, without flags")
+    day = _parse_date(as_of, "--as-of") or dt.date.today()
+    with session_scope(obj.engine) as session:
+        if dig:
+            frame = mobile.dig_once_frame(session, day, distance)
+        elif clash:
+            frame = mobile.conflicts_frame(session, day)
+        else:
+            frame = mobile.works_listing(mobile.works_frame(session), day)
+    columns = WORK_COLUMNS if not (dig or clash) else list(frame.columns)
+    if fmt == "json":
+        click.echo(to_json(frame, columns))
+    elif fmt == "geojson":
+        click.echo(json.dumps(mobile.works_geojson(frame, columns), ensure_ascii=False))
+    elif fmt == "csv":
+        lists = {c: frame[c].map(" | ".join) for c in ("insee", "types_of_work") if c in columns}
+        click.echo(to_csv(frame.assign(**lists), columns), nl=False)
+    else:
+        click.echo(_works_table(frame, day, dig, clash))
+
+
+def _works_table(frame, day: dt.date, dig: bool, clash: bool) -> str:
+    from rollout.formatting import fr_date, fr_int, fr_number, to_table
+
+    if clash:
+        rows = [[r.source_id_a, r.source_id_b, fr_date(r.overlap_start), fr_date(r.overlap_end),
+                 fr_number(r.distance_m, 1)] for r in frame.itertuples()]
+        table = to_table(rows, ["Chantier A", "Chantier B", "Du", "Au", "Distance (m)"],
+                         right={4})
+        return f"Conflits au {fr_date(day)} — {len(rows)} paire(s)\n{table}"
+    if dig:
+        rows = [["FttH" if r.target == "ftth" else "5G", str(r.rank), r.source_id, r.title[:50],
+                 WORK_STATUS_FR.get(r.status, r.status), fr_date(r.start_at), fr_date(r.end_at),
+                 fr_int(round(r.premises))] for r in frame.itertuples()]
+        table = to_table(rows, ["Cible", "Rang", "Chantier", "Titre", "Statut", "Début", "Fin",
+                                "Locaux (FttH) / habitants (5G)"], right={1, 7})
+        return f"Opportunités « creuser une fois » au {fr_date(day)}\n{table}"
+    rows = [[r.id, r.source_format, r.title[:50], r.kind, fr_date(r.start_at), fr_date(r.end_at),
+             ", ".join(r.insee) or "hors communes", WORK_STATUS_FR.get(r.status, r.status)]
+            for r in frame.itertuples()]
+    table = to_table(rows, ["Chantier", "Format", "Titre", "Type", "Début", "Fin", "Communes",
+                            "Statut"])
+    return f"Travaux au {fr_date(day)} — {len(rows)} chantier(s)\n{table}"
 
 
 STATUS_COLUMNS = [

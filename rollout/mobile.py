@@ -277,3 +277,27 @@ def first_coordinates(geometries: gpd.GeoSeries) -> np.ndarray:
         if len(coords):
             out[index] = coords[0]
     return out
+
+
+def works_listing(works: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
+    """Works with the CLI contract's fields: ``id`` (the source's id), ``status`` on ``as_of``,
+    ``geometry_type``, ``first_lon``/``first_lat``; other columns kept."""
+    first = first_coordinates(works.geometry)
+    return works.assign(
+        id=works["source_id"], status=work_status(works, as_of),
+        geometry_type=works.geom_type, first_lon=first[:, 0], first_lat=first[:, 1],
+    )
+
+
+def works_geojson(listing: gpd.GeoDataFrame, columns: list[str]) -> dict:
+    """A GeoJSON FeatureCollection (lon/lat) of the works listing with ``columns`` as properties."""
+    from rollout.formatting import records
+
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": props["id"], "properties": props,
+             "geometry": shapely.geometry.mapping(geom)}
+            for props, geom in zip(records(listing, columns), listing.geometry, strict=True)
+        ],
+    }
