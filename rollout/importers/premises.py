@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from geodata.premises import open_premises, summarise_chunk
 from rollout.importing import ImportOutcome, LoadStats, run_import
-from rollout.models import FtthProgress, ImportBatch, PremisesPoint
+from rollout.models import FtthProgress, ImportBatch
 from rollout.operators import ensure_operator
 from rollout.spatial import CommuneLocator
 
@@ -79,24 +79,43 @@ def _store(session: Session, batch: ImportBatch, opened, keep_points: bool) -> L
     )
 
 
+_POINT_COLUMNS = ("building_id, operator_code, insee, premises, premises_estimated, status, "
+                  "status_date, observed_on, batch_id, source_row, geom")
+# Driver-level executemany with the point built in SQL (ORM inserts of EWKT text were the
+# bottleneck of the import: see benchmarks/premises_import.py).
+_POINT_SQL = {
+    "sqlite": f"INSERT INTO premises_point ({_POINT_COLUMNS}) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, MakePoint(?, ?, 4326))",
+    "postgresql": f"INSERT INTO premises_point ({_POINT_COLUMNS}) VALUES "
+                  "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                  "ST_SetSRID(ST_MakePoint(%s, %s), 4326))",
+}
+
+
 def _insert_points(session: Session, batch: ImportBatch, chunk: pd.DataFrame, as_of) -> None:
-    status_date = chunk["status_date"].astype(object).where(chunk["status_date"].notna(), None)
+    connection = session.connection()
+    dialect = connection.dialect.name
+    sqlite = dialect == "sqlite"
+
+    def day(value):
+        if pd.isna(value):
+            return None
+        value = pd.Timestamp(value).date()
+        return value.isoformat() if sqlite else value
+
     operator = chunk["operator_code"].astype(object).where(chunk["operator_code"].notna(), None)
-    wkt = (
-        "SRID=4326;POINT(" + chunk["lon"].map(repr) + " " + chunk["lat"].map(repr) + ")"
-    )
-    session.execute(insert(PremisesPoint), [
-        {
-            "building_id": b, "operator_code": o, "insee": i, "premises": int(p),
-            "premises_estimated": bool(e), "status": str(s), "status_date": d,
-            "observed_on": as_of, "geom": g, "batch_id": batch.id, "source_row": int(r),
-        }
-        for b, o, i, p, e, s, d, g, r in zip(
-            chunk["building_id"], operator, chunk["insee"], chunk["premises"],
-            chunk["premises_estimated"], chunk["status"], status_date, wkt, chunk["source_row"],
-            strict=True,
-        )
-    ])
+    estimated = chunk["premises_estimated"].astype(bool)
+    rows = list(zip(
+        chunk["building_id"].astype(object), operator, chunk["insee"].astype(object),
+        chunk["premises"].astype("int64").tolist(),
+        (estimated.astype(int) if sqlite else estimated).tolist(),
+        chunk["status"].astype(str), [day(v) for v in chunk["status_date"]],
+        [day(as_of)] * len(chunk), [batch.id] * len(chunk),
+        chunk["source_row"].astype("int64").tolist(),
+        chunk["lon"].astype(float).tolist(), chunk["lat"].astype(float).tolist(),
+        strict=True,
+    ))
+    connection.exec_driver_sql(_POINT_SQL[dialect], rows)
 
 
 def _progress_rows(session: Session, batch: ImportBatch, summaries, opened) -> dict:
