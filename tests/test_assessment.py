@@ -150,11 +150,12 @@ def test_missed_counts_days_to_as_of_and_shortfall_in_premises():
 
 
 def test_shortfall_does_not_round_a_float_product_up():
-    # 0.92 x 100 is 92.00000000000001 in binary floating point: 92 are needed, not 93; 92 - 80 = 12.
-    progress = [obs("59001", D(2020, 12, 31), 80)]
-    row = run([milestone(1, target=0.92)], progress, HUNDRED, D(2021, 1, 31)).loc[1]
+    # 0.56 x 100 is 56.00000000000001 in binary floating point: 56 are needed, not 57;
+    # 56 - 50 = 6.
+    progress = [obs("59001", D(2020, 12, 31), 50)]
+    row = run([milestone(1, target=0.56)], progress, HUNDRED, D(2021, 1, 31)).loc[1]
     assert row.status == "missed"
-    assert row.shortfall_premises == 12
+    assert row.shortfall_premises == 6
 
 
 def test_exactly_on_target_share_is_met():
@@ -452,7 +453,7 @@ SITES = pd.DataFrame(
         site("1", "59001", D(2022, 12, 30)),
         site("2", "59002", D(2022, 12, 31)),
         site("3", "59001", D(2023, 1, 1)),
-        site("1", "59001", D(2023, 5, 1)),  # same station listed twice: counts once, from 30 Dec
+        site("1", "59001", D(2023, 1, 15)),  # same station listed twice: counts once, from 30 Dec
         site("4", "59001", D(2022, 1, 1), has_5g=False),  # 4G only
         site("5", "59001", None),  # not in service
         site("6", "59001", D(2022, 1, 1), op="20810"),  # another operator
