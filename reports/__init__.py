@@ -1,1 +1,61 @@
-"""rollout package."""
+"""Compliance reports: builders -> one document model -> PDF / XLSX / CSV / HTML renderers.
+
+The CLI (``rollout report …``) and the web downloads call the three ``render_*`` functions.
+Unknown operators and communes raise :class:`geodata.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from reports.model import Document
+
+OPERATOR_DELAY_FORMATS = ("pdf", "xlsx", "csv", "html")
+COMMUNE_SHEET_FORMATS = ("pdf", "html")
+COUNCIL_FORMATS = ("pdf", "xlsx")
+
+
+def _render(document: Document, fmt: str, allowed: tuple[str, ...], compact: bool = False) -> bytes:
+    if fmt not in allowed:
+        raise ValueError(f"format was {fmt!r}; expected one of {list(allowed)}")
+    if fmt == "pdf":
+        from reports import render_pdf
+
+        return render_pdf.render(document, compact=compact)
+    if fmt == "xlsx":
+        from reports import render_xlsx
+
+        return render_xlsx.render(document)
+    if fmt == "csv":
+        from reports import render_csv
+
+        return render_csv.render(document)
+    from reports import render_html
+
+    return render_html.render(document)
+
+
+def render_operator_delay(session: Session, operator_code: str, as_of: dt.date, fmt: str) -> bytes:
+    """Operator-delay report (legal staff) as ``pdf``, ``xlsx``, ``csv`` or ``html`` bytes."""
+    from reports import operator_delay
+
+    document = operator_delay.build(session, operator_code, as_of,
+                                    with_charts=fmt in ("pdf", "html"))
+    return _render(document, fmt, OPERATOR_DELAY_FORMATS)
+
+
+def render_commune_sheet(session: Session, insee: str, as_of: dt.date, fmt: str) -> bytes:
+    """One-page commune sheet (elected officials) as ``pdf`` or ``html`` bytes."""
+    from reports import commune_sheet
+
+    return _render(commune_sheet.build(session, insee, as_of), fmt, COMMUNE_SHEET_FORMATS,
+                   compact=True)
+
+
+def render_council(session: Session, as_of: dt.date, fmt: str) -> bytes:
+    """Council summary (all communes ranked) as ``pdf`` or ``xlsx`` bytes."""
+    from reports import council
+
+    return _render(council.build(session, as_of, with_charts=fmt == "pdf"), fmt, COUNCIL_FORMATS)

@@ -1,0 +1,201 @@
+"""Pieces shared by the reports: French labels, the evidence annex and the method annex."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from reports import data
+from reports.model import Column, Facts, Paragraph, Section, Table
+from rollout.assessment import STATUS_ORDER
+from rollout.compliance import METRIC_LABELS_FR, STATUS_LABELS_FR
+
+SHARE_METRICS = {"ftth_connectable_share", "ftth_connectable_or_rad_share",
+                 "mobile_5g_premises_coverage_share"}
+BATCH_ID_COLUMNS = ("due_batch_id", "achieved_batch_id", "met_batch_id", "premises_batch_id",
+                    "milestone_batch_id")
+SERIES_FR = {
+    "operator": "série propre de l'opérateur",
+    "all_operators": "série tous opérateurs (aucune série propre de l'opérateur)",
+    "mixed": "mixte : série propre dans certaines communes, tous opérateurs ailleurs",
+}
+METHOD_FR = {
+    "insee": "INSEE : logements + établissements",
+    "best_estimate": "ARCEP : meilleure estimation des locaux",
+    "ipe": "IPE de l'opérateur (somme des locaux)",
+    "coverage": "modèle de couverture 5G",
+    "mixed": "mixte selon les communes",
+}
+REASON_FR = {
+    "no_site_data": "aucun site radio chargé",
+    "no_coverage_data": "aucune couverture 5G calculée",
+    "empty_perimeter": "périmètre vide",
+    "perimeter_commune_without_progress": "une commune du périmètre n'a aucune observation",
+    "no_progress_series": "aucune observation pour cette commune",
+    "no_observation_by_due_date": "aucune observation à l'échéance ou avant",
+    "premises_unknown": "nombre de locaux inconnu",
+    "rad_unknown": "locaux raccordables à la demande (RAD) non publiés",
+    "rad_unknown_cap_unchecked": "cible atteinte mais plafond RAD invérifiable (RAD non publié)",
+    "fewer_than_2_observations": "moins de 2 observations",
+    "rad_share_above_cap": "part de RAD au-dessus du plafond",
+    "trend_flat_or_decreasing": "tendance stable ou en baisse",
+    "projected_after_due_date": "date projetée postérieure à l'échéance",
+}
+SYNTHETIC_FR = "OUI — DONNÉES SYNTHÉTIQUES"
+
+
+def status_fr(status: str | None) -> str:
+    """French label of a status; communes without any milestone read « sans jalon suivi »."""
+    return STATUS_LABELS_FR.get(status, "sans jalon suivi") if status else "sans jalon suivi"
+
+
+def status_rank(status: str | None) -> int:
+    """Worst first (``STATUS_ORDER``), no status last."""
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def value_kind(metric: str) -> str:
+    """``share`` for share metrics, ``int`` for counts."""
+    return "share" if metric in SHARE_METRICS else "int"
+
+
+def metric_fr(metric: str) -> str:
+    return METRIC_LABELS_FR.get(metric, metric)
+
+
+def clean(value: Any) -> Any:
+    """Missing values (NA, NaN, NaT) as None; numpy scalars as Python numbers."""
+    if value is None:
+        return None
+    if not isinstance(value, str) and pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def batch_ids(frame: pd.DataFrame) -> set[int]:
+    """Every batch id a frame of assessments cites."""
+    ids: set[int] = set()
+    for column in BATCH_ID_COLUMNS:
+        if column in frame:
+            ids.update(int(v) for v in frame[column].dropna())
+    return ids
+
+
+def synthetic_warning(batches: pd.DataFrame) -> Paragraph | None:
+    """A loud warning when any cited batch holds synthetic data."""
+    fake = batches[batches["synthetic"].astype(bool)]
+    if fake.empty:
+        return None
+    files = ", ".join(fake["file_name"])
+    return Paragraph(
+        f"ATTENTION : {len(fake)} des {len(batches)} fichiers sources cités sont des DONNÉES "
+        f"SYNTHÉTIQUES (démonstration), pas des données réelles : {files}. Les chiffres qui en "
+        "dépendent ne peuvent servir de preuve.", "warning")
+
+
+def batches_table(batches: pd.DataFrame) -> Table:
+    """The evidence chain: one row per source file."""
+    rows = [
+        [r.batch_id, r.file_name, r.kind, r.sha256, r.imported_at, r.rows_read, r.rows_loaded,
+         SYNTHETIC_FR if r.synthetic else "non"]
+        for r in batches.itertuples()
+    ]
+    return Table("Sources", "Fichiers sources (lots d'import)", [
+        Column("batch_id", "Lot", "int", 0.5),
+        Column("file_name", "Fichier", "text", 2.6),
+        Column("kind", "Type", "text", 1.0),
+        Column("sha256", "Empreinte sha256", "hash", 2.6),
+        Column("imported_at", "Importé le (UTC)", "datetime", 1.3),
+        Column("rows_read", "Lignes lues", "int", 0.8),
+        Column("rows_loaded", "Lignes chargées", "int", 0.9),
+        Column("synthetic", "Synthétique", "text", 1.3),
+    ], rows, note="Le sha256 identifie le fichier exact importé : tout fichier produit à "
+                  "l'appui doit avoir la même empreinte.")
+
+
+def method_paragraphs() -> list[Paragraph]:
+    """The assessment method (rollout/assessment.py module docstring), in French."""
+    texts = [
+        "Série : un jalon d'un opérateur est évalué sur la série propre de cet opérateur dans "
+        "la commune lorsqu'elle existe (au moins une ligne), sinon sur la série tous opérateurs ; "
+        "la colonne « série » indique laquelle. Deux observations d'une même série le même jour : "
+        "la plus récemment importée est retenue.",
+        "Taux = locaux raccordables (+ raccordables à la demande, RAD, pour l'indicateur qui les "
+        "inclut) / locaux. Le dénominateur est le dernier décompte de locaux daté au plus tard du "
+        "jour de l'observation, à défaut le plus ancien connu. Un RAD inconnu rend cet indicateur "
+        "inconnu ; un nombre de locaux inconnu rend tout taux inconnu. Un taux supérieur à 100 % "
+        "est conservé et signalé.",
+        "Périmètre : à chaque date où une commune du périmètre a été observée, chaque commune "
+        "apporte sa dernière observation à cette date, et numérateurs et dénominateurs sont "
+        "additionnés (le critère juridique porte sur tout le périmètre ; les taux communaux sont "
+        "des indicateurs). Une date ne compte que lorsque toutes les communes ont une observation.",
+        "Échéance passée (échéance ≤ date de situation) : la valeur à l'échéance est la dernière "
+        "observation au plus tard à l'échéance. Jalon « atteint » si elle atteint la cible (et si "
+        "la part de RAD respecte le plafond éventuel) ; sinon la première observation ultérieure "
+        "qui l'atteint donne « atteint en retard », le retard étant sa date moins l'échéance ; "
+        "sinon « manqué », le retard étant la date de situation moins l'échéance (il court "
+        "encore).",
+        "Résolution trimestrielle : les données ARCEP sont trimestrielles. Un retard « atteint en "
+        "retard » est donc une borne supérieure : la cible a été atteinte à un moment entre "
+        "l'observation précédente et celle qui la constate.",
+        "Locaux manquants = plus petit nombre entier de locaux atteignant la cible (cible × "
+        "locaux, arrondi au supérieur) moins les locaux atteints, à la dernière observation au "
+        "plus tard à la date de situation ; jamais négatif, 0 si le jalon est atteint.",
+        "Échéance future : si la cible est déjà atteinte, « en bonne voie » ; sinon une droite des "
+        "moindres carrés sur les 4 dernières observations donne la date projetée ; « à risque » "
+        "si cette date est postérieure à l'échéance ou si la tendance est stable ou en baisse.",
+        "Moins de 2 observations, ou aucune observation à l'échéance : « données insuffisantes » ; "
+        "le calcul ne devine jamais. Sites 5G : dates de mise en service exactes (au jour).",
+        "Statut d'une commune sur la carte : son jalon le plus défavorable (manqué, à risque, "
+        "atteint en retard, données insuffisantes, en bonne voie, atteint) et son plus long "
+        "retard.",
+    ]
+    return [Paragraph(t) for t in texts]
+
+
+def denominators_table(frame: pd.DataFrame) -> Table:
+    """Which denominator vintages the assessed figures used, and how often."""
+    used = frame.dropna(subset=["denominator_as_of"]).groupby(
+        ["denominator_as_of", "denominator_method"], dropna=False).size().reset_index(name="n")
+    rows = [[r.denominator_as_of, METHOD_FR.get(r.denominator_method, r.denominator_method), r.n]
+            for r in used.itertuples()]
+    return Table("Dénominateurs", "Dénominateurs utilisés (millésime et méthode)", [
+        Column("denominator_as_of", "Millésime", "date", 1.0),
+        Column("denominator_method", "Méthode", "text", 3.0),
+        Column("rows", "Lignes évaluées", "int", 1.0),
+    ], rows)
+
+
+def evidence(session: Session, frame: pd.DataFrame, extra: set[int] | None = None):
+    """(batches frame, sorted sha256 list) for every batch ``frame`` cites."""
+    found = data.batches(session, batch_ids(frame) | (extra or set()))
+    return found, sorted(found["sha256"])
+
+
+def as_of_facts(as_of: dt.date, report: str) -> list[tuple[str, Any, str]]:
+    """The date lines every report starts with (generation date = as-of date: determinism)."""
+    return [
+        ("Situation au", as_of, "date"),
+        ("Date d'établissement", as_of, "date"),
+        ("Identifiant du rapport", report, "text"),
+    ]
+
+
+def method_section(frame: pd.DataFrame, extra: list | None = None) -> Section:
+    """The method annex: definitions, denominators, series, RAD."""
+    blocks: list = [Paragraph("Définitions et règles de calcul (moteur d'évaluation "
+                              "rollout/assessment.py) :", "lead"), *method_paragraphs()]
+    if len(frame):
+        blocks.append(denominators_table(frame))
+        series = frame["series"].map(SERIES_FR).fillna("–").value_counts().sort_index()
+        rad = frame["rad_share"].notna()
+        blocks.append(Facts([
+            *((f"Série : {label}", int(n), "int") for label, n in series.items()),
+            ("Lignes avec RAD publié (plafond vérifiable)", int(rad.sum()), "int"),
+            ("Lignes avec RAD inconnu", int((~rad).sum()), "int"),
+        ], name="Séries"))
+    blocks.extend(extra or [])
+    return Section("Annexe : méthode", blocks, new_page=True)

@@ -1,0 +1,115 @@
+"""Council summary for elected officials: every commune ranked, the ones needing attention first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from reports import charts, common, data
+from reports.model import Column, Document, Facts, Figure, Paragraph, Section, Table, report_id
+from rollout.assessment import STATUS_ORDER
+
+ATTENTION = ("missed", "at_risk")
+
+
+def ranking(snapshot: data.Snapshot) -> pd.DataFrame:
+    """One row per commune: worst status first, then longest delay, largest shortfall, name."""
+    rows = pd.concat([snapshot.milestones[snapshot.milestones["commune_insee"].notna()],
+                      snapshot.breakdown], ignore_index=True)
+    missed = rows[rows["status"] == "missed"].groupby("commune_insee").agg(
+        missed=("milestone_id", "size"), shortfall=("shortfall_premises", "sum"))
+    status = snapshot.status.set_index("insee")
+    figures = snapshot.figures.set_index("insee")
+    frame = pd.DataFrame({"insee": snapshot.communes["insee"], "name": snapshot.communes["name"],
+                          "population": snapshot.communes["population"]})
+    frame["status"] = frame["insee"].map(status["status"])
+    frame["delay_days"] = frame["insee"].map(status["delay_days"])
+    frame["missed"] = frame["insee"].map(missed["missed"]).fillna(0).astype(int)
+    frame["shortfall"] = frame["insee"].map(missed["shortfall"]).fillna(0).astype(int)
+    frame["share"] = frame["insee"].map(figures["connectable_share"])
+    frame["observed_on"] = frame["insee"].map(figures["observed_on"])
+    frame["_rank"] = frame["status"].map(common.status_rank)
+    frame["_delay"] = -frame["delay_days"].astype("Float64").fillna(-1)
+    frame = frame.sort_values(["_rank", "_delay", "shortfall", "name"],
+                              ascending=[True, True, False, True], ignore_index=True)
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    return frame.drop(columns=["_rank", "_delay"])
+
+
+def _rows(frame: pd.DataFrame) -> list[list[Any]]:
+    return [[r.rank, r.name, r.insee, common.clean(r.population), common.status_fr(r.status),
+             common.clean(r.delay_days), r.missed, r.shortfall, common.clean(r.share),
+             r.observed_on] for r in frame.itertuples()]
+
+
+def _table(name: str, title: str, frame: pd.DataFrame) -> Table:
+    return Table(name, title, [
+        Column("rank", "Rang", "int", 0.6),
+        Column("name", "Commune", "text", 3.2),
+        Column("insee", "INSEE", "text", 0.9),
+        Column("population", "Population", "int", 1.1),
+        Column("status", "Situation", "text", 1.7),
+        Column("delay_days", "Plus long retard (jours)", "int", 1.1),
+        Column("missed", "Objectifs manqués", "int", 1.0),
+        Column("shortfall", "Locaux manquants", "int", 1.1),
+        Column("share", "Part raccordable", "share", 1.1),
+        Column("observed_on", "Observée le", "date", 1.2),
+    ], _rows(frame))
+
+
+def build(session: Session, as_of: dt.date, *, with_charts: bool = True) -> Document:
+    """The council summary as of ``as_of`` (the map only when asked)."""
+    snapshot = data.snapshot(session, as_of)
+    ranked = ranking(snapshot)
+    counts = []
+    for status in [*STATUS_ORDER, None]:
+        chosen = ranked[ranked["status"].isna()] if status is None else ranked[
+            ranked["status"] == status]
+        counts.append([common.status_fr(status), len(chosen),
+                       int(chosen["population"].fillna(0).sum())])
+    attention = ranked[ranked["status"].isin(ATTENTION)]
+    cited = {int(v) for column in ("batch_id", "premises_batch_id")
+             for v in snapshot.figures[column].dropna()}
+    batches, hashes = common.evidence(
+        session, pd.concat([snapshot.milestones, snapshot.breakdown]), cited)
+    rid = report_id("council", as_of.isoformat(), *hashes)
+    facts = Facts([*common.as_of_facts(as_of, rid),
+                   ("Communes", len(ranked), "int"),
+                   ("Communes à suivre en priorité (objectif manqué ou à risque)",
+                    len(attention), "int")], name="Synthèse")
+    summary: list = [facts]
+    warning = common.synthetic_warning(batches)
+    if warning:
+        summary.append(warning)
+    summary += [
+        Paragraph("Chaque commune prend la situation de son engagement le plus en difficulté : "
+                  "« manqué » (échéance passée, objectif non atteint), « à risque » (échéance à "
+                  "venir, rythme insuffisant), « atteint en retard », « données insuffisantes », "
+                  "« en bonne voie », « atteint »."),
+        Table("Situations", "Communes par situation", [
+            Column("status", "Situation", "text", 2), Column("communes", "Communes", "int", 1),
+            Column("population", "Population", "int", 1)], counts),
+        _table("Priorités", "Communes à suivre en priorité", attention),
+    ]
+    statuses = dict(zip(snapshot.status["insee"], snapshot.status["status"], strict=True))
+    sections = [
+        Section("Synthèse", summary),
+        *([Section("Carte", [Figure(charts.status_map(snapshot.communes, statuses),
+                                    "Situation des engagements par commune.", width_cm=15)],
+                   new_page=True)] if with_charts else []),
+        Section("Classement de toutes les communes", [
+            _table("Classement", "Toutes les communes, les plus en difficulté d'abord", ranked),
+            Paragraph("« Locaux manquants » additionne les objectifs manqués de la commune "
+                      "(un même local peut compter pour plusieurs objectifs). « Part "
+                      "raccordable » : tous opérateurs, dernière observation.", "small")],
+            new_page=True),
+        Section("Sources", [common.batches_table(batches)], new_page=True),
+        common.method_section(pd.concat([snapshot.milestones, snapshot.breakdown],
+                                        ignore_index=True)),
+    ]
+    return Document("council", "Synthèse pour le conseil métropolitain",
+                    f"Déploiement de la fibre dans les communes : situation au {as_of:%d/%m/%Y}",
+                    as_of, rid, sections, filename=f"conseil-{as_of.isoformat()}")

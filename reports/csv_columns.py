@@ -1,0 +1,95 @@
+"""The flat milestone × commune table of the operator-delay report, and its column glossary.
+
+The CSV export writes this table; the method annex (PDF/HTML) and the README document it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from reports import common
+from reports.model import Column, Table
+
+# (key, kind, French description): the CSV header is the key.
+COLUMNS: list[tuple[str, str, str]] = [
+    ("milestone_id", "int", "numéro du jalon"),
+    ("agreement_id", "text", "identifiant de l'engagement"),
+    ("operator_code", "text", "code ARCEP de l'opérateur"),
+    ("scope", "text", "perimeter : ligne du jalon de périmètre (critère juridique) ; "
+                      "perimeter_commune : indicateur communal d'un jalon de périmètre ; "
+                      "commune : jalon propre à la commune"),
+    ("commune_insee", "text", "code INSEE de la commune (vide pour la ligne périmètre)"),
+    ("commune_name", "text", "nom de la commune"),
+    ("metric", "text", "indicateur (ftth_connectable_share, ftth_connectable_or_rad_share, …)"),
+    ("target", "number", "cible : part entre 0 et 1, ou nombre"),
+    ("rad_cap", "number", "plafond de part de RAD (vide : aucun)"),
+    ("due_on", "date", "échéance (AAAA-MM-JJ)"),
+    ("as_of", "date", "date de situation"),
+    ("status", "text", "met, met_late, missed, at_risk, on_track, no_data"),
+    ("status_fr", "text", "statut en français"),
+    ("reason", "text", "motif du statut données insuffisantes ou à risque"),
+    ("value_at_due", "number", "valeur à la dernière observation au plus tard à l'échéance"),
+    ("observed_on", "date", "date de cette observation"),
+    ("achieved_value", "number", "valeur à la dernière observation au plus tard à la situation"),
+    ("achieved_on", "date", "date de cette observation"),
+    ("delay_days", "int", "retard en jours (en cours si missed)"),
+    ("delay_is_upper_bound", "flag", "true : le retard est une borne supérieure (trimestriel)"),
+    ("shortfall_premises", "int", "locaux manquants à la dernière observation"),
+    ("projected_on", "date", "date projetée par la tendance (échéance future)"),
+    ("series", "text", "operator : série de l'opérateur ; all_operators : tous opérateurs"),
+    ("denominator_premises", "int", "locaux au dénominateur"),
+    ("denominator_as_of", "date", "millésime du dénominateur"),
+    ("denominator_method", "text", "insee, best_estimate (ARCEP) ou ipe"),
+    ("rad_share", "number", "part de locaux raccordables à la demande (vide : inconnue)"),
+    ("rad_cap_breached", "flag", "true : plafond de RAD dépassé"),
+    ("over_100", "flag", "true : taux supérieur à 100 % (dénominateur sous-estimé)"),
+    ("milestone_file", "text", "fichier des engagements d'où vient le jalon"),
+    ("milestone_source_row", "int", "ligne du jalon dans ce fichier"),
+    ("due_batch_id", "int", "lot de la valeur à l'échéance"),
+    ("achieved_batch_id", "int", "lot de la dernière valeur"),
+    ("met_batch_id", "int", "lot de l'observation atteignant la cible"),
+    ("premises_batch_id", "int", "lot du dénominateur"),
+    ("synthetic_evidence", "flag", "true : au moins un lot cité est synthétique"),
+]
+
+
+def table() -> Table:
+    """The glossary of the CSV columns, for the method annex."""
+    return Table("Colonnes CSV", "Colonnes du fichier CSV (une ligne par jalon × commune)", [
+        Column("column", "Colonne", "text", 1.6),
+        Column("kind", "Type", "text", 0.7),
+        Column("description", "Signification", "text", 4.5),
+    ], [[key, kind, text] for key, kind, text in COLUMNS])
+
+
+def _scope(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    return frame.assign(scope=name)
+
+
+def rows_table(own: pd.DataFrame, breakdown: pd.DataFrame, names: dict[str, str],
+               batches: pd.DataFrame) -> Table:
+    """One row per perimeter milestone, per perimeter commune and per commune milestone."""
+    parts = [
+        _scope(own[own["commune_insee"].isna()], "perimeter"),
+        _scope(breakdown, "perimeter_commune"),
+        _scope(own[own["commune_insee"].notna()], "commune"),
+    ]
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    order = {"perimeter": 0, "perimeter_commune": 1, "commune": 2}
+    if len(frame):
+        frame = frame.assign(_o=frame["scope"].map(order)).sort_values(
+            ["milestone_id", "_o", "commune_insee"], na_position="first", ignore_index=True)
+    files = dict(zip(batches["batch_id"], batches["file_name"], strict=True))
+    fake = set(batches.loc[batches["synthetic"].astype(bool), "batch_id"])
+    rows: list[list[Any]] = []
+    for r in frame.to_dict("records"):
+        cited = {common.clean(r[c]) for c in common.BATCH_ID_COLUMNS} - {None}
+        r.update(commune_name=names.get(r["commune_insee"]) if r["commune_insee"] else None,
+                 status_fr=common.status_fr(r["status"]),
+                 milestone_file=files.get(r["milestone_batch_id"]),
+                 synthetic_evidence=bool(cited & fake))
+        rows.append([common.clean(r[key]) for key, _, _ in COLUMNS])
+    return Table("Jalon x commune", "Une ligne par jalon × commune",
+                 [Column(key, key, kind) for key, kind, _ in COLUMNS], rows)

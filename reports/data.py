@@ -1,0 +1,156 @@
+"""Reads the reports need beyond :mod:`rollout.compliance` and :mod:`rollout.queries`.
+
+Figures still come from the assessment engine: :func:`trajectory` evaluates the engine at
+each observation date instead of recomputing shares here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rollout import assessment, compliance, indicators, queries
+from rollout.models import (
+    ImportBatch,
+    Operator,
+    PublicWork,
+    PublicWorkCommune,
+    RadioSite,
+)
+
+BATCH_COLUMNS = ["batch_id", "kind", "file_name", "sha256", "imported_at", "rows_read",
+                 "rows_loaded", "synthetic"]
+
+
+def batches(session: Session, ids: set[int]) -> pd.DataFrame:
+    """The evidence of each batch in ``ids``: file, sha256, import date, rows, synthetic flag."""
+    rows = session.execute(
+        select(ImportBatch.id, ImportBatch.kind, ImportBatch.file_name, ImportBatch.sha256,
+               ImportBatch.finished_at, ImportBatch.rows_read, ImportBatch.rows_loaded,
+               ImportBatch.synthetic)
+        .where(ImportBatch.id.in_(sorted(int(i) for i in ids)))
+        .order_by(ImportBatch.id)
+    ).all()
+    return pd.DataFrame(rows, columns=BATCH_COLUMNS)
+
+
+def operator_names(session: Session) -> dict[str, str]:
+    """Operator code -> name."""
+    return dict(session.execute(select(Operator.code, Operator.name)).all())
+
+
+def sites_5g(session: Session, insee: str, as_of: dt.date) -> pd.DataFrame:
+    """5G sites of a commune in service on ``as_of``, per operator (empty when none loaded)."""
+    rows = session.execute(
+        select(RadioSite.operator_code, RadioSite.operator_name,
+               func.count(func.distinct(RadioSite.station_id)))
+        .where(RadioSite.insee == insee, RadioSite.has_5g.is_(True),
+               RadioSite.in_service_on <= as_of)
+        .group_by(RadioSite.operator_code, RadioSite.operator_name)
+        .order_by(RadioSite.operator_code)
+    ).all()
+    return pd.DataFrame(rows, columns=["operator_code", "operator_name", "sites"])
+
+
+def upcoming_works(session: Session, insee: str, as_of: dt.date) -> pd.DataFrame:
+    """Public works touching a commune that are not over on ``as_of``, soonest first."""
+    start = dt.datetime.combine(as_of, dt.time())
+    rows = session.execute(
+        select(PublicWork.title, PublicWork.kind, PublicWork.owner, PublicWork.start_at,
+               PublicWork.end_at)
+        .join(PublicWorkCommune, PublicWorkCommune.work_id == PublicWork.id)
+        .where(PublicWorkCommune.insee == insee)
+        .where((PublicWork.end_at.is_(None)) | (PublicWork.end_at >= start))
+        .order_by(PublicWork.start_at, PublicWork.title)
+    ).all()
+    return pd.DataFrame(rows, columns=["title", "kind", "owner", "start_at", "end_at"])
+
+
+def trajectory(
+    session: Session, milestone_ids: list[int], as_of: dt.date, *, breakdown: bool = True
+) -> pd.DataFrame:
+    """The engine's achieved value of each milestone (and each perimeter commune) over time.
+
+    The engine is evaluated as of every progress observation date up to ``as_of``; each
+    distinct ``achieved_on`` gives one point; ``breakdown`` adds the perimeter communes.
+    Columns: ``milestone_id, commune_insee``
+    (None for the whole perimeter), ``achieved_on, achieved_value``.
+    """
+    milestones = compliance.milestones(session)
+    milestones = milestones[milestones["milestone_id"].isin(milestone_ids)]
+    columns = ["milestone_id", "commune_insee", "achieved_on", "achieved_value"]
+    progress = queries.progress(session, as_of=as_of)
+    if milestones.empty or progress.empty:
+        return pd.DataFrame(columns=columns)
+    perimeters, counts = compliance.perimeters(session), queries.premises_counts(session)
+    parts = []
+    for day in sorted(set(progress["observed_on"])):
+        functions = [assessment.assess]
+        if breakdown:
+            functions.append(assessment.assess_perimeter_breakdown)
+        for function in functions:
+            parts.append(function(milestones, perimeters, progress, counts, day)[columns])
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    frame = frame[frame["achieved_on"].notna() & frame["achieved_value"].notna()]
+    return frame.drop_duplicates(["milestone_id", "commune_insee", "achieved_on"]).sort_values(
+        ["milestone_id", "commune_insee", "achieved_on"], na_position="first", ignore_index=True)
+
+
+@dataclass
+class Snapshot:
+    """Everything the elected officials' reports show, read once for a given as-of date."""
+
+    as_of: dt.date
+    communes: gpd.GeoDataFrame
+    figures: pd.DataFrame
+    milestones: pd.DataFrame
+    breakdown: pd.DataFrame
+    status: pd.DataFrame
+    agreements: pd.DataFrame
+    operators: dict[str, str]
+
+    @property
+    def names(self) -> dict[str, str]:
+        return dict(zip(self.communes["insee"], self.communes["name"], strict=True))
+
+
+def snapshot(session: Session, as_of: dt.date) -> Snapshot:
+    """Communes, latest figures, assessments and map statuses as of ``as_of``."""
+    own = compliance.assessments(session, as_of)
+    breakdown = compliance.assessments(session, as_of, breakdown=True)
+    # The same inputs as compliance.commune_status, without assessing everything twice more.
+    parts = [p for p in (own[own["commune_insee"].notna()], breakdown) if len(p)]
+    status = (assessment.commune_status(pd.concat(parts, ignore_index=True)) if parts
+              else pd.DataFrame(columns=["insee", "status", "delay_days", "milestones"]))
+    return Snapshot(
+        as_of=as_of,
+        communes=queries.communes(session, geometry=True),
+        figures=indicators.latest_figures(session, as_of),
+        milestones=own,
+        breakdown=breakdown,
+        status=status,
+        agreements=compliance.agreements(session),
+        operators=operator_names(session),
+    )
+
+
+def share_history(session: Session, insee: str, as_of: dt.date) -> pd.DataFrame:
+    """All-operator connectable share of one commune at each observation up to ``as_of``.
+
+    Same series and denominator rule as :func:`rollout.indicators.latest_figures`.
+    """
+    progress = queries.progress(session, as_of=as_of)
+    series = indicators.commune_series(progress[progress["insee"] == insee])
+    if series.empty:
+        return pd.DataFrame(columns=["observed_on", "share", "batch_id", "premises_batch_id"])
+    series = indicators.attach_denominator(series, queries.premises_counts(session))
+    share = series["connectable"].astype("Float64") / pd.to_numeric(series["premises"])
+    return pd.DataFrame({
+        "observed_on": series["observed_on"], "share": share.round(4).astype(float),
+        "batch_id": series["batch_id"], "premises_batch_id": series["premises_batch_id"],
+    }).sort_values("observed_on", ignore_index=True)

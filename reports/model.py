@@ -1,0 +1,137 @@
+"""The document model every report builds and every renderer reads.
+
+A report is a :class:`Document` of :class:`Section` objects holding blocks: paragraphs, facts
+(label / value pairs), tables and figures. Values stay raw (int, float, date, str) with a
+``kind`` saying how to show them, so XLSX gets real numbers and dates while PDF and HTML get
+French text (``59 696``, ``42,1 %``, ``31/12/2020``) from one formatter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from rollout.formatting import fr_date, fr_int, fr_number, fr_share
+
+KINDS = ("text", "int", "share", "date", "datetime", "days", "euros", "number", "flag", "hash")
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def fr_value(value: Any, kind: str) -> str:
+    """French text for a raw value of ``kind`` (missing values read ``–``)."""
+    if kind in ("text", "hash"):
+        return "–" if _missing(value) else str(value)
+    if kind == "datetime":
+        return "–" if _missing(value) else value.strftime("%d/%m/%Y %H:%M")
+    if kind == "int":
+        return fr_int(value)
+    if kind == "share":
+        return fr_share(value)
+    if kind == "date":
+        return fr_date(value)
+    if kind == "days":
+        return "–" if _missing(value) else f"{fr_int(value)} j"
+    if kind == "euros":
+        return "–" if _missing(value) else f"{fr_int(value)} €"
+    if kind == "number":
+        return fr_number(value)
+    if kind == "flag":
+        return "oui" if bool(value) and not _missing(value) else "non"
+    raise ValueError(f"kind was {kind!r}; expected one of {KINDS}")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: machine ``key``, French ``label``, value ``kind``, relative ``width``."""
+
+    key: str
+    label: str
+    kind: str = "text"
+    width: float = 1.0
+
+
+@dataclass
+class Table:
+    """A table; ``name`` is its XLSX sheet name (31 characters at most)."""
+
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[list[Any]]
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.name) > 31:
+            raise ValueError(f"sheet name {self.name!r} is longer than 31 characters")
+
+
+@dataclass
+class Paragraph:
+    """Running text; ``style`` is ``body``, ``small``, ``warning`` or ``lead``."""
+
+    text: str
+    style: str = "body"
+
+
+@dataclass
+class Facts:
+    """Label / raw value / kind triples shown as a two-column list."""
+
+    rows: list[tuple[str, Any, str]]
+    name: str | None = None
+
+
+@dataclass
+class Figure:
+    """A PNG image with its caption; ``width_cm`` is its printed width."""
+
+    png: bytes
+    caption: str
+    width_cm: float = 16.0
+
+
+Block = Paragraph | Facts | Table | Figure
+
+
+@dataclass
+class Section:
+    """A titled part of a report; ``new_page`` starts it on a fresh PDF page."""
+
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    new_page: bool = False
+
+
+@dataclass
+class Document:
+    """A whole report: metadata, sections and the flat table the CSV export writes."""
+
+    kind: str
+    title: str
+    subtitle: str
+    as_of: dt.date
+    report_id: str
+    sections: list[Section]
+    csv_table: Table | None = None
+    filename: str = "rapport"
+
+    def tables(self) -> list[Table]:
+        """Every table, in reading order (one XLSX sheet each)."""
+        return [b for s in self.sections for b in s.blocks if isinstance(b, Table)]
+
+    def facts(self) -> list[tuple[str, Facts]]:
+        """Every fact list with its section title."""
+        return [(s.title, b) for s in self.sections for b in s.blocks if isinstance(b, Facts)]
+
+
+def report_id(*parts: str) -> str:
+    """A short stable identifier: the first 12 hex digits of the sha256 of ``parts``."""
+    digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+    return digest[:12].upper()
