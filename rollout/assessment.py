@@ -333,23 +333,17 @@ def _members(inp: _Inputs, s_op, s_kind, s_place):
     return scope, s_op[scope], np.r_[s_place[own], inp.p_geo[pos]]
 
 
-def _chosen(obs: dict, need: np.ndarray, n_geo: int) -> dict:
-    """Rows of the series each needed (operator, commune) key uses: its own, else all-operator."""
-    key = np.where(obs["op"] >= 0, obs["op"] * n_geo + obs["geo"], -1)
-    own_keys = _unique(key[key >= 0])
-    has_own = np.isin(need, own_keys, assume_unique=True)
-    own_rows = np.flatnonzero(np.isin(key, need[has_own]) & (key >= 0))
-    lack = need[~has_own]
-    every = np.flatnonzero(obs["op"] < 0)
-    every = every[np.argsort(obs["geo"][every], kind="stable")]
-    geo_sorted = obs["geo"][every]
-    owner, pos = _ranges(
-        np.searchsorted(geo_sorted, lack % n_geo, "left"),
-        np.searchsorted(geo_sorted, lack % n_geo, "right"),
-    )
-    rows = np.r_[own_rows, every[pos]]
-    key, kind = np.r_[key[own_rows], lack[owner]], np.r_[np.zeros(len(own_rows)), np.ones(len(pos))]
-    t = obs["t"][rows]
+def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]:
+    """Observations of the series that needed (operator, commune) keys use, and each key's source.
+
+    A source is an operator's own series in a commune (key ``(op + 1) * n_geo + geo``), else the
+    commune's all-operator series (key ``geo``), shared by every operator lacking its own.
+    """
+    src = np.where(obs["op"] >= 0, (obs["op"] + 1) * n_geo + obs["geo"], obs["geo"])
+    own = _unique(src[obs["op"] >= 0])
+    need_src = np.where(np.isin(need + n_geo, own), need + n_geo, need % n_geo)
+    rows = np.flatnonzero(np.isin(src, need_src))
+    key, t = src[rows], obs["t"][rows]
     # Same series, same day: the highest batch (the latest import) wins.
     order = np.lexsort((np.nan_to_num(obs["batch"][rows], nan=-1), t, key))
     key, t = key[order], t[order]
@@ -359,8 +353,8 @@ def _chosen(obs: dict, need: np.ndarray, n_geo: int) -> dict:
         out = dict(obs)  # every row kept in its order: no copy
     else:
         out = {k: v[picked] for k, v in obs.items()}
-    out.update(key=key[keep], kind=kind[order[keep]].astype(np.int64))
-    return out
+    out["key"] = key[keep]
+    return out, need_src
 
 
 def _with_premises(inp: _Inputs, c: dict) -> dict:
@@ -386,34 +380,20 @@ def _with_premises(inp: _Inputs, c: dict) -> dict:
     return c
 
 
-def _own_rows(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Series of single-commune scopes: the commune's chosen observations as they are."""
-    order = np.argsort(m_key)
-    keys, scopes = m_key[order], m_scope[order]
-    at = np.minimum(np.searchsorted(keys, c["key"]), max(len(keys) - 1, 0))
-    hit = keys[at] == c["key"] if len(keys) else np.zeros(len(c["key"]), bool)
-    names = ("t", "conn", "rad", "den", "den_as_of", "method", "mbatch", "batch")
-    rows = {k: c[k] if hit.all() else c[k][hit] for k in names}
-    rows.update(scope=scopes[at[hit]], pbatch=rows.pop("batch"), oldest=rows["t"])
-    kind = np.full(n_scopes, -1)
-    kind[rows["scope"]] = c["kind"][hit]
-    missing = np.zeros(n_scopes)
-    missing[m_scope] = np.bincount(rows["scope"], minlength=n_scopes)[m_scope] == 0
-    return rows, kind, missing
+def _source_rows(c: dict) -> tuple[dict, np.ndarray]:
+    """Series rows of the sources themselves (numbered from 0) and their sorted keys."""
+    first = np.r_[True, c["key"][1:] != c["key"][:-1]] if len(c["key"]) else np.zeros(0, bool)
+    names = ("t", "conn", "rad", "den", "den_as_of", "method", "mbatch")
+    rows = {k: c[k] for k in names}
+    rows.update(gid=np.cumsum(first) - 1, pbatch=c["batch"], oldest=c["t"])
+    return rows, c["key"][first]
 
 
-def _aggregate(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray, np.ndarray]:
+def _aggregate(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray]:
     """Sum members' latest observations per (scope, date); a date needs every member observed."""
     lo = np.searchsorted(c["key"], m_key, "left")
     hi = np.searchsorted(c["key"], m_key, "right")
     missing = np.bincount(m_scope, weights=hi == lo, minlength=n_scopes)
-    kind = np.full(n_scopes, -1)
-    observed = hi > lo
-    m_kind = c["kind"][lo[observed]] if len(c["kind"]) else np.zeros(0, np.int64)
-    kmin, kmax = np.full(n_scopes, 9), np.full(n_scopes, -1)
-    np.minimum.at(kmin, m_scope[observed], m_kind)
-    np.maximum.at(kmax, m_scope[observed], m_kind)
-    kind = np.where(kmax < 0, -1, np.where(kmin == kmax, kmax, 2))
     owner, pos = _ranges(lo, hi)
     dates = _unique(m_scope[owner] * _SHIFT + (c["t"][pos] + _OFF))
     d_scope, d_t = dates // _SHIFT, dates % _SHIFT - _OFF
@@ -443,7 +423,7 @@ def _aggregate(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray
         )
     rows["oldest"] = _reduce_sorted(cell, _take(c["t"], used, _NAT), np.minimum)
     keep = rows.pop("complete")
-    return {k: v[keep] for k, v in rows.items()}, kind, missing
+    return {k: v[keep] for k, v in rows.items()}, missing
 
 
 def _site_rows(inp: _Inputs, m_scope, m_key, n_geo: int) -> dict:
@@ -471,19 +451,32 @@ def _site_rows(inp: _Inputs, m_scope, m_key, n_geo: int) -> dict:
 
 
 def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[dict, dict]:
-    """Observation rows of every scope (sorted by scope, date) and per-scope facts."""
+    """Observation rows sorted by (series id, date) and, per scope, its series id and facts.
+
+    Commune scopes point at their source series (operators without their own series share the
+    all-operator one); perimeters and 5G site counts get series of their own.
+    """
     n, n_geo = len(scopes), len(inp.geo.index) + 1
     s_place, rest = scopes % n_place, scopes // n_place
     s_op, rest = rest % n_op, rest // n_op
     s_fam, s_kind = rest % 3, rest // 3
     info = {
+        "gid": np.full(n, -1),
         "kind": np.full(n, -1),
         "total": np.zeros(n, np.int64),
         "missing": np.zeros(n, np.int64),
-        "fam": s_fam,
         "perimeter": s_kind == 1,
     }
-    blocks = []
+    blocks, base = [], 0
+
+    def add_scoped(rows: dict) -> None:
+        nonlocal base
+        ids = _unique(rows["scope"])
+        rows["gid"] = base + np.searchsorted(ids, rows.pop("scope"))
+        info["gid"][ids] = base + np.arange(len(ids))
+        blocks.append(rows)
+        base += len(ids)
+
     for fam, obs in ((_FTTH, inp.progress), (_SITES, inp.sites), (_COVER, inp.coverage)):
         idx = np.flatnonzero(s_fam == fam)
         local, m_op, m_geo = _members(inp, s_op[idx], s_kind[idx], s_place[idx])
@@ -492,51 +485,48 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         if not len(idx) or obs is None:
             continue
         if fam == _SITES:
-            blocks.append(_site_rows(inp, m_scope, m_key, n_geo))
+            add_scoped(_site_rows(inp, m_scope, m_key, n_geo))
             info["kind"][idx] = 0
             continue
-        c = _chosen(obs, _unique(m_key), n_geo)
+        need = _unique(m_key)
+        c, need_src = _sources(obs, need, n_geo)
+        m_src = need_src[np.searchsorted(need, m_key)]
+        # Series kind per scope: 0 own, 1 all-operator, 2 mixed across a perimeter's communes.
+        kmin, kmax = np.full(n, 9), np.full(n, -1)
+        np.minimum.at(kmin, m_scope, (m_src < n_geo).astype(int))
+        np.maximum.at(kmax, m_scope, (m_src < n_geo).astype(int))
+        info["kind"][idx] = np.where(kmin == kmax, kmax, 2)[idx]
         if fam == _FTTH:
             c = _with_premises(inp, c)
         else:
+            size = len(c["t"])
             c.update(
                 conn=c["a"],
-                rad=np.full(len(c["t"]), np.nan),
+                rad=np.full(size, np.nan),
                 den=c["b"],
                 den_as_of=c["t"],
-                method=np.full(len(c["t"]), len(inp.methods) - 1),
+                method=np.full(size, len(inp.methods) - 1),
                 mbatch=c["batch"],
             )
         alone = ~info["perimeter"][m_scope]
-        for build, sel in ((_own_rows, alone), (_aggregate, ~alone)):
-            rows, kind, missing = build(c, m_scope[sel], m_key[sel], n)
-            info["kind"] = np.where(kind >= 0, kind, info["kind"])
-            info["missing"] += missing.astype(np.int64)
-            blocks.append(rows)
-    names = (
-        "scope",
-        "t",
-        "conn",
-        "rad",
-        "den",
-        "den_as_of",
-        "method",
-        "pbatch",
-        "mbatch",
-        "oldest",
-    )
+        rows, keys = _source_rows(c)
+        at = np.minimum(np.searchsorted(keys, m_src[alone]), max(len(keys) - 1, 0))
+        found = keys[at] == m_src[alone] if len(keys) else np.zeros(alone.sum(), bool)
+        info["gid"][m_scope[alone]] = np.where(found, base + at, -1)
+        info["missing"][m_scope[alone]] += ~found
+        rows["gid"] += base
+        blocks.append(rows)
+        base += len(keys)
+        rows, missing = _aggregate(c, m_scope[~alone], m_src[~alone], n)
+        info["missing"] += missing.astype(np.int64)
+        add_scoped(rows)
+    names = ("gid", "t", "conn", "rad", "den", "den_as_of", "method", "pbatch", "mbatch", "oldest")
     blocks = [b for b in blocks if len(b["t"])] or [{k: np.zeros(0, np.int64) for k in names}]
-    s = (
-        blocks[0]
-        if len(blocks) == 1
-        else {k: np.concatenate([b[k] for b in blocks]) for k in names}
+    # Blocks are numbered one after the other, each sorted by (series id, date): no sort needed.
+    series = (
+        {k: np.concatenate([b[k] for b in blocks]) for k in names} if len(blocks) > 1 else blocks[0]
     )
-    # Blocks are each sorted by (scope, date) and dates are unique per scope: a stable sort on
-    # the scope merges the runs.
-    if (np.diff(s["scope"]) < 0).any():
-        order = np.argsort(s["scope"], kind="stable")
-        s = {k: v[order] for k, v in s.items()}
-    return s, info
+    return series, info
 
 
 class _State:
@@ -600,10 +590,11 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     scopes = _unique(skey)
     sc = np.searchsorted(scopes, skey)
     s, info = _series(inp, scopes, n_op, n_place)
-    start = np.searchsorted(s["scope"], sc, "left")
+    gid = info["gid"][sc]
+    start = np.searchsorted(s["gid"], gid, "left")
     due = due_on <= as_of
-    p_now = _asof(s["scope"], s["t"], sc, np.full(n, as_of))
-    p_due = np.where(due, _asof(s["scope"], s["t"], sc, due_on), -1)
+    p_now = _asof(s["gid"], s["t"], gid, np.full(n, as_of))
+    p_due = np.where(due, _asof(s["gid"], s["t"], gid, due_on), -1)
     at_due, now = _State(s, cases, None, p_due), _State(s, cases, None, p_now)
     status = np.full(n, STATUS_ORDER.index("no_data"), np.int8)
     reason = np.full(n, -1, np.int8)
