@@ -566,3 +566,21 @@ def test_text_dates_are_refused_not_parsed():
     per = pd.DataFrame({"agreement_id": ["A1"], "insee": ["59001"]})
     with pytest.raises(ValueError, match="milestones.due_on"):
         assess(ms, per, frame([], PROG_COLS), frame(HUNDRED, PC_COLS), D(2021, 3, 1))
+
+
+def test_perimeter_mixing_own_and_all_operator_series_says_so():
+    # 59001: FRTE's own series 80/100 (the all-operator 10/100 is ignored); 59002: only the
+    # all-operator series, 60/100. Perimeter: (80 + 60) / 200 = 0.70 >= 0.70 -> met, 'mixed'.
+    counts = [count("59001", D(2019, 1, 1), 100), count("59002", D(2019, 1, 1), 100)]
+    progress = [
+        obs("59001", D(2020, 12, 31), 80, op="FRTE"),
+        obs("59001", D(2020, 12, 31), 10),
+        obs("59002", D(2020, 12, 31), 60),
+    ]
+    ms = [milestone(1, insee=None, target=0.7)]
+    row = run(ms, progress, counts, D(2021, 1, 31), perimeter=["59001", "59002"]).loc[1]
+    assert row.status == "met" and row.value_at_due == pytest.approx(0.7)
+    assert row.series == "mixed"
+    parts = run(ms, progress, counts, D(2021, 1, 31), perimeter=["59001", "59002"], breakdown=True)
+    assert parts["series"].to_dict() == {"59001": "operator", "59002": "all_operators"}
+    assert parts["value_at_due"].to_dict() == pytest.approx({"59001": 0.8, "59002": 0.6})
