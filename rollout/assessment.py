@@ -252,8 +252,11 @@ class _Inputs:
         m = self.m_frame
         self.m_mc = pd.Index(METRICS).get_indexer(m["metric"])
         self.m_op = self.op.add(m["operator_code"])
-        self.m_agr = self.agr.add(m["agreement_id"])
         self.m_geo = self.geo.add(m["insee"])
+        # Agreements matter only to whole-perimeter milestones: code those rows alone.
+        whole = np.flatnonzero(self.m_geo < 0)
+        self.m_agr = np.full(len(m), -1, dtype=np.int64)
+        self.m_agr[whole] = self.agr.add(m["agreement_id"].iloc[whole])
         self.m_due = _days(m["due_on"], "milestones.due_on")
         self.m_target = _floats(m["target"])
         self.m_cap = _floats(m["rad_cap"])
@@ -681,6 +684,9 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
         value_at_due = np.where(due & ((p_due >= 0) | sites), at_due.value, np.nan)
         achieved = np.where((p_now >= 0) | sites, now.value, np.nan)
         over = share & ((value_at_due > 1) | (achieved > 1))
+    # Without a site register there is no count at all, not a count of zero.
+    void = sites & (inp.sites is None)
+    value_at_due[void], achieved[void], shortfall[void] = np.nan, np.nan, np.nan
     kinds = np.array([*SERIES_KINDS, None], dtype=object)
     method = _take(s["method"], at, -1)
     labels = np.array([*inp.methods, "mixed", None], dtype=object)
@@ -689,10 +695,10 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
         "reason": np.array([*REASONS, None], dtype=object)[reason],
         "value_at_due": value_at_due,
         "observed_on": np.where(
-            sites & due, due_on, np.where(due, _take(s["t"], p_due, _NAT), _NAT)
+            sites & due & ~void, due_on, np.where(due, _take(s["t"], p_due, _NAT), _NAT)
         ),
         "achieved_value": achieved,
-        "achieved_on": np.where(sites, as_of, _take(s["t"], p_now, _NAT)),
+        "achieved_on": np.where(sites & ~void, as_of, _take(s["t"], p_now, _NAT)),
         "delay_days": delay,
         "delay_is_upper_bound": upper,
         "shortfall_premises": shortfall,
@@ -835,8 +841,19 @@ def assess(
     Returns
     -------
     DataFrame
-        Milestone columns, ``commune_insee`` (None for the perimeter) and the figures listed in
-        the module docstring; dates are ``datetime.date`` or None, counts ``Int64``.
+        ``milestone_id, agreement_id, operator_code, commune_insee`` (None: perimeter),
+        ``metric, due_on, target, rad_cap, as_of, status, reason`` (one of ``REASONS`` or None),
+        ``value_at_due, observed_on, achieved_value, achieved_on`` (latest <= as_of),
+        ``delay_days, delay_is_upper_bound, shortfall_premises, projected_on, target_reached,
+        series`` (``SERIES_KINDS``), ``denominator_premises, denominator_as_of,
+        denominator_method`` (at the observation behind the status: value_at_due when due,
+        achieved_value otherwise; for a perimeter the summed premises, the latest vintage and
+        ``mixed`` when methods differ), ``rad_share, rad_cap_breached, rad_excess_premises``
+        (RAD premises above the cap), ``over_100, communes_total, communes_met,
+        oldest_commune_observed_on`` (perimeters) and the evidence ``due_batch_id,
+        achieved_batch_id, met_batch_id, premises_batch_id`` (NA for a perimeter whose
+        communes came from several batches: see the breakdown). Dates are ``datetime.date``
+        or None, counts and ids ``Int64``, shares ``float64``, text ``object`` with None.
     """
     return _run(milestones, perimeters, progress, premises_counts, as_of, sites, coverage)[0]
 

@@ -584,3 +584,10 @@ def test_perimeter_mixing_own_and_all_operator_series_says_so():
     parts = run(ms, progress, counts, D(2021, 1, 31), perimeter=["59001", "59002"], breakdown=True)
     assert parts["series"].to_dict() == {"59001": "operator", "59002": "all_operators"}
     assert parts["value_at_due"].to_dict() == pytest.approx({"59001": 0.8, "59002": 0.6})
+
+
+def test_without_a_site_register_there_is_no_count():
+    ms = [milestone(1, metric="mobile_5g_sites", target=1, op="20801", due=D(2022, 12, 31))]
+    row = run(ms, [], [], D(2023, 1, 31)).loc[1]
+    assert row.status == "no_data"
+    assert pd.isna(row.value_at_due) and pd.isna(row.shortfall_premises) and row.observed_on is None
