@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -18,14 +20,16 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rollout import indicators, queries
-from rollout.models import Agreement, Operator, RadioSite
+from rollout import indicators, mobile, queries
+from rollout.models import Agreement, ImportBatch, Operator
 
 # Display geometries: Visvalingam-Whyatt tolerance in metres (Lambert-93), then coordinates
 # snapped to 1e-5 degree (about 1 m), which keeps shared borders shared (same input, same snap).
 SIMPLIFY_TOLERANCE_M = 40.0
 DISPLAY_GRID_DEG = 1e-5
 _DISPLAY_CACHE: dict[tuple, gpd.GeoDataFrame] = {}
+RESULT_CACHE_SIZE = 32
+_RESULT_CACHE: dict[tuple, Any] = {}
 
 # Worst first, as DESIGN.md orders a commune's map status (its worst milestone).
 STATUS_ORDER = ("missed", "at_risk", "met_late", "no_data", "on_track", "met")
@@ -58,6 +62,22 @@ def display_communes(session: Session, metric_crs: int = 2154) -> gpd.GeoDataFra
     return _DISPLAY_CACHE[key].copy()
 
 
+def data_version(session: Session) -> tuple:
+    """Changes whenever a batch is recorded (imports only ever add batches)."""
+    count, last = session.execute(select(func.count(), func.max(ImportBatch.id))).one()
+    return str(session.get_bind().url), count, last
+
+
+def _cached(session: Session, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per data version and key: assessments take seconds on the demo."""
+    full = (data_version(session), *key)
+    if full not in _RESULT_CACHE:
+        if len(_RESULT_CACHE) >= RESULT_CACHE_SIZE:
+            _RESULT_CACHE.pop(next(iter(_RESULT_CACHE)))
+        _RESULT_CACHE[full] = compute()
+    return _RESULT_CACHE[full]
+
+
 def compliance() -> ModuleType | None:
     """``rollout.compliance`` when it is installed (checked at call time), else None."""
     try:
@@ -68,34 +88,55 @@ def compliance() -> ModuleType | None:
         raise
 
 
-def assessments(session: Session, as_of: dt.date) -> pd.DataFrame | None:
-    """Every milestone assessed as of ``as_of``; None when there is no compliance data."""
+def assessments(session: Session, as_of: dt.date, *, breakdown: bool = False
+                ) -> pd.DataFrame | None:
+    """Every milestone assessed as of ``as_of``; None when there is no compliance data.
+
+    ``breakdown=True`` gives perimeter milestones per commune (indicators, not the legal test).
+    """
     module = compliance()
     if module is None:
         return None
-    frame = module.assessments(session, as_of)
-    return frame if len(frame) else None
+    frame = _cached(session, ("assessments", as_of, breakdown),
+                    lambda: module.assessments(session, as_of, breakdown=breakdown))
+    return frame.copy() if len(frame) else None
 
 
-def commune_status(assessed: pd.DataFrame | None) -> pd.DataFrame | None:
+def commune_status(session: Session, as_of: dt.date) -> pd.DataFrame | None:
     """Worst status and longest delay per commune (``rollout.compliance.commune_status``)."""
     module = compliance()
-    if assessed is None or module is None:
+    if module is None:
         return None
-    status = module.commune_status(assessed)
-    return status if len(status) else None
+    status = _cached(session, ("commune_status", as_of),
+                     lambda: module.commune_status(session, as_of))
+    return status.copy() if len(status) else None
+
+
+def commune_milestones(session: Session, as_of: dt.date, insee: str) -> pd.DataFrame:
+    """A commune's own milestones, then the perimeter milestones as measured in it."""
+    own = assessments(session, as_of)
+    if own is None:
+        return pd.DataFrame()
+    own = own[own["commune_insee"] == insee].assign(scope="commune")
+    shared = assessments(session, as_of, breakdown=True)
+    parts = [own]
+    if shared is not None:
+        parts.append(shared[shared["commune_insee"] == insee].assign(scope="perimeter"))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True).sort_values(["due_on", "agreement_id"],
+                                                           ignore_index=True)
 
 
 def sites_5g(session: Session, as_of: dt.date) -> pd.Series | None:
-    """Number of 5G sites in service on ``as_of`` per commune; None when no site is loaded."""
-    if not session.execute(select(func.count()).select_from(RadioSite)).scalar():
+    """Number of 5G stations in service on ``as_of`` per commune; None when no site is loaded."""
+    sites = mobile.sites_frame(session)
+    if sites.empty:
         return None
-    rows = session.execute(
-        select(RadioSite.insee, func.count(func.distinct(RadioSite.station_id)))
-        .where(RadioSite.has_5g.is_(True), RadioSite.in_service_on <= as_of)
-        .group_by(RadioSite.insee)
-    ).all()
-    return pd.Series(dict(rows), name="sites_5g", dtype="Int64")
+    live = sites[sites["has_5g"] & (pd.to_datetime(sites["in_service_on"])
+                                    <= pd.Timestamp(as_of))]
+    return live.groupby("insee")["station_id"].nunique().astype("Int64")
 
 
 def figures(session: Session, as_of: dt.date, metric_crs: int = 2154) -> pd.DataFrame:
@@ -103,7 +144,7 @@ def figures(session: Session, as_of: dt.date, metric_crs: int = 2154) -> pd.Data
     out = indicators.latest_figures(session, as_of, metric_crs=metric_crs)
     # FTTH gap at commune level (DESIGN.md, Gaps): premises - connectable when only ARCEP counts.
     out["gap_premises"] = (out["premises"] - out["connectable"]).clip(lower=0)
-    status = commune_status(assessments(session, as_of))
+    status = commune_status(session, as_of)
     if status is not None:
         out = out.merge(status[["insee", "status", "delay_days"]], on="insee", how="left")
     sites = sites_5g(session, as_of)

@@ -106,12 +106,12 @@ EN: dict[str, str] = {
     "au T": "at Q",
     "Données": "Data",
     "Retard": "Delay",
-    "respectée": "met",
-    "respectée en retard": "met late",
-    "manquée": "missed",
-    "menacée": "at risk",
+    "atteint": "met",
+    "atteint en retard": "met late",
+    "manqué": "missed",
+    "à risque": "at risk",
     "en bonne voie": "on track",
-    "sans donnée": "no data",
+    "données insuffisantes": "insufficient data",
     "Chiffres au": "Figures as of",
     "Fiche PDF": "PDF sheet",
     "Méthode": "Method",
@@ -124,11 +124,29 @@ EN: dict[str, str] = {
     "Mise en service": "In service on",
     "Identifiant": "Identifier",
     "Langue": "Language",
+    "Locaux non raccordables (hexagones)": "Premises not connectable (hexagons)",
+    "dont à la demande": "of which on demand",
+    "Immeubles": "Buildings",
+    "prévus": "planned",
+    "en cours": "ongoing",
+    "terminés": "ended",
+    "observatoire ARCEP": "ARCEP observatory",
+    "communes": "municipalities",
+    "engagements": "commitments",
+    "locaux (IPE)": "premises (IPE)",
+    "sites radio": "radio sites",
+    "travaux": "works",
 }
 
+# The same French words as rollout.compliance.STATUS_LABELS_FR, so pages and reports agree.
+# Import batch kinds in the readers' words (banner, import history).
+KIND_LABELS = {
+    "arcep": "observatoire ARCEP", "communes": "communes", "commitments": "engagements",
+    "premises": "locaux (IPE)", "sites": "sites radio", "works": "travaux",
+}
 STATUS_LABELS = {
-    "met": "respectée", "met_late": "respectée en retard", "missed": "manquée",
-    "at_risk": "menacée", "on_track": "en bonne voie", "no_data": "sans donnée",
+    "met": "atteint", "met_late": "atteint en retard", "missed": "manqué",
+    "at_risk": "à risque", "on_track": "en bonne voie", "no_data": "données insuffisantes",
 }
 
 
@@ -155,6 +173,19 @@ def status_label(status: object) -> str:
     return translate(STATUS_LABELS.get(str(status), str(status)))
 
 
+def kind_label(kind: object) -> str:
+    """An import batch kind in the reader's words."""
+    return translate(KIND_LABELS.get(str(kind), str(kind)))
+
+
+def metric_label(metric: str) -> str:
+    """A milestone metric in French words (``rollout.compliance``'s), its code in English."""
+    from webmap.data import compliance
+
+    labels = getattr(compliance(), "METRIC_LABELS_FR", {})
+    return metric if getattr(g, "lang", "fr") == "en" else labels.get(metric, metric)
+
+
 def init_app(app: Flask) -> None:
     """Pick the language before each request, remember an explicit choice, expose ``_``."""
 
@@ -169,4 +200,6 @@ def init_app(app: Flask) -> None:
             response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax")
         return response
 
-    app.jinja_env.globals.update(_=translate, status_label=status_label)
+    app.jinja_env.globals.update(_=translate, status_label=status_label,
+                                 metric_label=metric_label, kind_label=kind_label)
+    app.jinja_env.filters["kind_label"] = kind_label

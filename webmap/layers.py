@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
-import shapely
-from geoalchemy2 import functions as gfunc
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rollout.models import SRID, PublicWork, RadioSite
+from rollout import gaps as gaps_analysis
+from rollout import mobile
+from rollout.models import SRID
 from webmap import data
 
 Reader = Callable[[Session, dt.date], gpd.GeoDataFrame]
@@ -50,13 +49,6 @@ def layer(name: str, title: str, draw: str, group_by: str | None = None,
     return register
 
 
-def _geoframe(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
-    """Rows whose last value is WKB -> GeoDataFrame in EPSG:4326."""
-    frame = pd.DataFrame(rows, columns=[*columns, "wkb"])
-    geoms = shapely.from_wkb([bytes(w) for w in frame.pop("wkb")])
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{SRID}")
-
-
 @layer("gaps", "Locaux non raccordables", "circles",
        popup=(("name", "Commune"), ("gap_premises", "Locaux non raccordables"),
               ("observed_on", "Observé le"), ("source_file", "Source")))
@@ -73,42 +65,40 @@ def gaps(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
     return out
 
 
+@layer("gap_hexagons", "Locaux non raccordables (hexagones)", "hexagons",
+       popup=(("premises", "Locaux non raccordables"), ("premises_on_demand", "dont à la demande"),
+              ("buildings", "Immeubles")))
+def gap_hexagons(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
+    """Premises not connectable (IPE points, latest vintage) summed on 250 m hexagons."""
+    points = mobile.premises_points(session, as_of)
+    if points.empty:
+        return gpd.GeoDataFrame({"hex_id": []}, geometry=[], crs="EPSG:4326")
+    return gaps_analysis.aggregate_hex(gaps_analysis.premises_gap_points(points))
+
+
 @layer("sites", "Sites radio", "points", group_by="operator_name",
        popup=(("station_id", "Identifiant"), ("operator_name", "Opérateur"),
               ("systems", "Systèmes"), ("in_service_on", "Mise en service")))
 def sites(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
     """Radio sites in service on ``as_of`` (or without a date), one row per station and operator."""
-    rows = session.execute(
-        select(RadioSite.station_id, RadioSite.operator_code, RadioSite.operator_name,
-               RadioSite.insee, RadioSite.systems, RadioSite.has_5g, RadioSite.in_service_on,
-               gfunc.ST_AsBinary(RadioSite.geom))
-        .where((RadioSite.in_service_on <= as_of) | RadioSite.in_service_on.is_(None))
-        .order_by(RadioSite.station_id, RadioSite.operator_code)
-    ).all()
-    out = _geoframe(rows, ["station_id", "operator_code", "operator_name", "insee", "systems",
-                           "has_5g", "in_service_on"])
-    out["systems"] = out["systems"].map(lambda s: ", ".join(s or []))
-    out["operator_name"] = out["operator_name"].fillna(out["operator_code"])
-    return out
+    frame = mobile.sites_frame(session)
+    in_service = pd.to_datetime(frame["in_service_on"]) <= pd.Timestamp(as_of)
+    frame = frame[in_service | frame["in_service_on"].isna()].copy()
+    frame["systems"] = frame["systems"].map(lambda s: ", ".join(s or []))
+    frame["bands"] = frame["bands"].map(lambda s: ", ".join(s or []))
+    frame["operator_name"] = frame["operator_name"].fillna(frame["operator_code"])
+    points = gpd.points_from_xy(frame.pop("lon"), frame.pop("lat"))
+    return gpd.GeoDataFrame(frame, geometry=points, crs=f"EPSG:{SRID}").reset_index(drop=True)
 
 
-@layer("works", "Travaux publics", "shapes", group_by="timing",
+@layer("works", "Travaux publics", "shapes", group_by="status",
        popup=(("title", "Titre"), ("kind", "Type"), ("owner", "Maître d'ouvrage"),
               ("start_at", "Début"), ("end_at", "Fin")))
 def works(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
-    """Public works with their timing relative to ``as_of``: past, ongoing or planned."""
-    rows = session.execute(
-        select(PublicWork.id, PublicWork.source_id, PublicWork.source_format, PublicWork.title,
-               PublicWork.kind, PublicWork.owner, PublicWork.start_at, PublicWork.end_at,
-               PublicWork.outside_communes, gfunc.ST_AsBinary(PublicWork.geom))
-        .order_by(PublicWork.id)
-    ).all()
-    out = _geoframe(rows, ["id", "source_id", "source_format", "title", "kind", "owner",
-                           "start_at", "end_at", "outside_communes"])
-    moment = pd.Timestamp(as_of)
-    start = pd.to_datetime(out["start_at"])
-    end = pd.to_datetime(out["end_at"])
-    out["timing"] = "ongoing"
-    out.loc[start > moment, "timing"] = "planned"
-    out.loc[end.notna() & (end < moment), "timing"] = "past"
-    return out
+    """Public works with their status on ``as_of``: planned, ongoing or ended."""
+    listing = mobile.works_listing(mobile.works_frame(session), as_of)
+    listing["insee"] = listing["insee"].map(lambda codes: ", ".join(codes or []))
+    listing["types_of_work"] = listing["types_of_work"].map(
+        lambda kinds: ", ".join(map(str, kinds or [])))
+    listing["status"] = listing["status"].astype(str)
+    return listing.reset_index(drop=True)

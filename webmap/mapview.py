@@ -33,7 +33,10 @@ SEQUENTIAL = ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"]
 DELAYS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
 STATUS_COLORS = {"missed": "#b2182b", "at_risk": "#ef8a62", "met_late": "#fddbc7",
                  "no_data": "#bababa", "on_track": "#67a9cf", "met": "#2166ac"}
-TIMING_COLORS = {"past": "#969696", "ongoing": "#e6550d", "planned": "#3182bd"}
+TIMING_COLORS = {"ended": "#969696", "ongoing": "#e6550d", "planned": "#3182bd"}
+WORK_STATUS_FR = {"ended": "terminés", "ongoing": "en cours", "planned": "prévus"}
+HEX_BREAKS = [5, 20, 50, 100]
+HEX_COLORS = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
 SITE_COLORS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
 
 # key -> (property in figures, French label, kind, breaks or categories, colours)
@@ -145,14 +148,23 @@ def _popup_fields(item: Layer) -> folium.GeoJsonPopup | None:
                                localize=False)
 
 
+def _popup_text(value: Any) -> str:
+    """A popup value as escaped text: French dates, Paris local times, '–' when missing."""
+    if isinstance(value, pd.Timestamp):
+        stamp = value.tz_convert("Europe/Paris") if value.tzinfo else value
+        return html.escape(stamp.strftime("%d/%m/%Y %H:%M"))
+    if isinstance(value, dt.date):
+        return html.escape(fr_date(value))
+    return "–" if _value(value) is None else html.escape(str(value))
+
+
 def _overlay_json(frame, item: Layer) -> dict:
     """GeoJSON of an overlay with popup values as escaped strings (folium inserts them as HTML)."""
-    columns = [c for c, _ in item.popup]
-    shown = frame[[*columns, *([item.group_by] if item.group_by else []), "geometry"]].copy()
-    for column in columns:
-        shown[column] = shown[column].map(
-            lambda v: html.escape(fr_date(v) if isinstance(v, dt.date) else
-                                  "–" if _value(v) is None else str(v)))
+    columns = list(dict.fromkeys([c for c, _ in item.popup]
+                                 + ([item.group_by] if item.group_by else [])))
+    shown = frame[[*columns, "geometry"]].copy()
+    for column, _ in item.popup:
+        shown[column] = shown[column].map(_popup_text)
     return json.loads(shown.to_json(drop_id=True))
 
 
@@ -173,10 +185,20 @@ def _add_overlay(fmap: folium.Map, item: Layer, frame) -> None:
             popup=_popup_fields(item),
         ).add_to(fmap)
         return
+    if item.draw == "hexagons":
+        folium.GeoJson(
+            _overlay_json(frame, item), name=title, show=False, popup=_popup_fields(item),
+            style_function=lambda f: {
+                "fillColor": HEX_COLORS[sum(1 for b in HEX_BREAKS
+                                            if int(f["properties"]["premises"]) >= b)],
+                "color": "#54278f", "weight": 0.3, "fillOpacity": 0.7},
+        ).add_to(fmap)
+        return
     groups = sorted(frame[item.group_by].dropna().unique()) if item.group_by else [None]
     for index, group in enumerate(groups):
         part = frame if group is None else frame[frame[item.group_by] == group]
-        name = title if group is None else f"{title} — {translate(str(group))}"
+        label = WORK_STATUS_FR.get(str(group), str(group))
+        name = title if group is None else f"{title} — {translate(label)}"
         color = (TIMING_COLORS.get(str(group)) if item.draw == "shapes"
                  else SITE_COLORS[index % len(SITE_COLORS)]) or "#636363"
         shapes = folium.GeoJson(
@@ -201,7 +223,8 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
     shapes = data.display_communes(session)
     indicators = available_indicators(figures)
     initial = indicator if indicator in indicators else "share"
-    fmap = folium.Map(control_scale=True, prefer_canvas=False,
+    # Metropolitan France until the communes' bounds are known.
+    fmap = folium.Map(location=[46.6, 2.4], zoom_start=6, control_scale=True,
                       **tile_layer_kwargs(tiles, attribution))
     communes = _commune_layer(shapes, figures, indicators, initial).add_to(fmap)
     plugins.Search(layer=communes, search_label="name", geom_type="Polygon",
@@ -212,8 +235,9 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
         if len(frame):
             _add_overlay(fmap, item, frame)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    minx, miny, maxx, maxy = shapes.total_bounds
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    if len(shapes):
+        minx, miny, maxx, maxy = shapes.total_bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     dates, synthetic, shares = data.quarterly_shares(session, as_of)
     config = {
         "map": fmap.get_name(), "layer": communes.get_name(), "initial": initial,

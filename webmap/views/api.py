@@ -30,10 +30,14 @@ def _check_unknown() -> None:
             raise ApiError(name, f"unknown parameter {name!r}; expected one of {sorted(KNOWN)}")
 
 
-def _select(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _query() -> tuple:
+    """Validate every common parameter before any work: (as_of, bbox, limit)."""
+    _check_unknown()
+    return params.as_of(request.args), params.bbox(request.args), params.limit(request.args)
+
+
+def _select(frame: gpd.GeoDataFrame, box, limit: int | None) -> gpd.GeoDataFrame:
     """Apply ``bbox`` (features intersecting it) and ``limit``."""
-    box = params.bbox(request.args)
-    limit = params.limit(request.args)
     if box is not None and len(frame):
         frame = frame[frame.geometry.intersects(shapely.box(*box))]
     return frame.head(limit) if limit is not None else frame
@@ -61,28 +65,26 @@ def _geojson(payload: dict) -> Response:
 @bp.route("/communes")
 def communes() -> Response:
     """Every commune (display geometry) with its latest indicators as of ``as_of``."""
-    _check_unknown()
-    as_of = params.as_of(request.args)
+    as_of, box, limit = _query()
     with db_session() as session:
         shapes = data.display_communes(session)
         figures = data.figures(session, as_of)
     frame = shapes[["insee", "geometry"]].merge(figures, on="insee", how="left")
     columns = [c for c in COMMUNE_PROPERTIES if c in frame.columns]
-    return _geojson(feature_collection(_select(frame), columns, as_of=as_of.isoformat()))
+    return _geojson(feature_collection(_select(frame, box, limit), columns,
+                                       as_of=as_of.isoformat()))
 
 
 @bp.route("/communes/<insee>/progress")
 def progress(insee: str) -> Response:
     """The all-operator connectable series of one commune, with denominators and provenance."""
-    _check_unknown()
-    as_of = params.as_of(request.args)
+    as_of, _, limit = _query()
     with db_session() as session:
         listing = data.display_communes(session)
         if insee not in set(listing["insee"]):
             raise ApiError("insee", f"unknown commune {insee!r}", status=404)
         history = data.share_history(session, as_of)
     history = history[history["insee"] == insee]
-    limit = params.limit(request.args)
     if limit is not None:
         history = history.tail(limit)
     name = listing.loc[listing["insee"] == insee, "name"].iloc[0]
@@ -93,10 +95,7 @@ def progress(insee: str) -> Response:
 @bp.route("/assessments")
 def assessments() -> Response:
     """Every milestone assessed as of ``as_of`` (empty, ``available: false`` without data)."""
-    _check_unknown()
-    as_of = params.as_of(request.args)
-    box = params.bbox(request.args)
-    limit = params.limit(request.args)
+    as_of, box, limit = _query()
     with db_session() as session:
         assessed = data.assessments(session, as_of)
         shapes = data.display_communes(session) if box is not None else None
@@ -119,12 +118,12 @@ def assessments() -> Response:
 
 def _layer_view(name: str):
     def view() -> Response:
-        _check_unknown()
-        as_of = params.as_of(request.args)
+        as_of, box, limit = _query()
         with db_session() as session:
             frame = LAYERS[name].read(session, as_of)
         columns = [c for c in frame.columns if c != "geometry"]
-        return _geojson(feature_collection(_select(frame), columns, as_of=as_of.isoformat()))
+        return _geojson(feature_collection(_select(frame, box, limit), columns,
+                                           as_of=as_of.isoformat()))
 
     view.__name__ = f"layer_{name}"
     view.__doc__ = f"The {name} layer as GeoJSON."

@@ -89,15 +89,14 @@ def commune(insee: str) -> str:
             raise not_found(f"{translate('Commune inconnue')} : {insee}")
         history = data.share_history(session, as_of)
         history = history[history["insee"] == insee]
-        assessed = data.assessments(session, as_of)
+        milestones = data.commune_milestones(session, as_of, insee)
         operators = data.committed_communes_of(session, insee)
         overlays = {name: item.read(session, as_of) for name, item in data_layers().items()}
-    milestones = (assessed[assessed["commune_insee"] == insee]
-                  if assessed is not None else pd.DataFrame())
     committed = []
     if len(milestones):
         shares = milestones[milestones["metric"].isin(SHARE_METRICS)].sort_values("due_on")
-        committed = list(zip(shares["due_on"], shares["target"].astype(float), strict=True))
+        committed = sorted(set(zip(shares["due_on"], shares["target"].astype(float),
+                                   strict=True)))
     actual = [
         (d, float(v), bool(s)) for d, v, s in zip(
             history["observed_on"], history["connectable_share"], history["synthetic"],
