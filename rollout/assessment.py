@@ -9,8 +9,10 @@ Rules implemented (DESIGN.md "Assessment semantics") and the choices made where 
   series on one day keep the highest ``batch_id`` (the latest import).
 - Share = connectable (+ RAD for ``ftth_connectable_or_rad_share``) / premises, the premises
   being the latest ``premises_count`` with ``as_of`` <= the observation date, else the earliest
-  known (ties: highest batch). Unknown RAD makes that metric's value unknown; unknown premises
-  make every share unknown. Shares above 1 are kept and flagged ``over_100``.
+  known (ties: highest batch, then last method by name). Unknown RAD makes that metric's
+  value unknown; unknown premises make every share unknown. Shares above 1 are kept and
+  flagged ``over_100``. A perimeter reports its summed premises, the latest vintage among
+  its communes and ``mixed`` when their methods differ.
 - Perimeter scope: at every date on which some perimeter commune was observed, each commune
   contributes its own latest observation <= that date and numerators and denominators are
   summed (quarterly ARCEP data: identical to summing same-day observations). A date counts
@@ -22,6 +24,8 @@ Rules implemented (DESIGN.md "Assessment semantics") and the choices made where 
   ``met_late`` with ``delay_days`` = its date - D (an upper bound for dated observations:
   the target was reached somewhere since the previous one); else ``missed``, ``delay_days`` =
   A - D. A value reaching T with an unknown RAD share under a cap is ``no_data``: never guess.
+  ``delay_days`` is 0 when met; ``rad_cap_breached`` and ``rad_share`` describe the observation
+  behind the status (value_at_due when due, the latest one otherwise).
 - ``shortfall_premises`` = ceil(T x premises) - achieved at the latest observation <= A for
   shares, ceil(T) - achieved for counts; never negative, 0 when met or met late.
 - D > A: already reaching T (and the cap) at the latest observation -> ``on_track`` with
@@ -274,9 +278,11 @@ class _Inputs:
         pc = premises_counts
         p_geo, p_asof = self.geo.add(pc["insee"]), _days(pc["as_of"], "premises_counts.as_of")
         p_batch = _floats(pc["batch_id"]) if "batch_id" in pc else np.full(len(pc), np.nan)
-        methods, self.methods = pd.factorize(pc["method"].to_numpy(dtype=object, na_value=None))
-        self.methods = [*map(str, self.methods), "coverage"]
-        order = np.lexsort((np.nan_to_num(p_batch, nan=-1), p_asof, p_geo))
+        methods, names = pd.factorize(pc["method"].to_numpy(dtype=object, na_value=None), sort=True)
+        self.methods = [*map(str, names), "coverage"]
+        # Same commune and date: the highest batch wins, then the last method by name, so
+        # the choice never depends on row order (reports must be deterministic).
+        order = np.lexsort((methods, np.nan_to_num(p_batch, nan=-1), p_asof, p_geo))
         self.pc = {
             "geo": p_geo[order],
             "as_of": p_asof[order],
