@@ -84,10 +84,17 @@ def _inputs(session: Session, as_of: dt.date) -> dict[str, pd.DataFrame]:
     }
     # The coverage model is only run when a milestone needs it (seconds for a metropolis);
     # its observation dates and denominators are documented in rollout/mobile.py.
-    if (data["milestones"]["metric"] == "mobile_5g_premises_coverage_share").any():
+    wanted = data["milestones"][
+        data["milestones"]["metric"] == "mobile_5g_premises_coverage_share"
+    ]
+    if len(wanted):
         from rollout.mobile import coverage_observations
 
-        found = coverage_observations(session, as_of)
+        perimeter = data["perimeters"]["agreement_id"].isin(
+            set(wanted.loc[wanted["insee"].isna(), "agreement_id"])
+        )
+        needed = set(wanted["insee"].dropna()) | set(data["perimeters"].loc[perimeter, "insee"])
+        found = coverage_observations(session, as_of, insee=needed)
         data["coverage"] = found if len(found) else None
     return data
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -193,11 +193,15 @@ def coverage_layers(
 
 
 def coverage_observations(
-    session: Session, as_of: dt.date, radii: Mapping[str, float] = coverage.DEFAULT_RADII_M
+    session: Session,
+    as_of: dt.date,
+    radii: Mapping[str, float] = coverage.DEFAULT_RADII_M,
+    insee: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """``insee, operator_code, as_of, covered, premises, method`` on every observation date.
 
-    Empty when no 5G site is stored; see the module docstring for the dates and denominators.
+    Only for the communes ``insee`` when given (the ones milestones need). Empty when no 5G
+    site is stored; see the module docstring for the dates and denominators.
     """
     columns = ["insee", "operator_code", "as_of", "covered", "premises", "method"]
     sites = sites_frame(session)
@@ -206,13 +210,24 @@ def coverage_observations(
         return pd.DataFrame(columns=columns)
     dates = pd.to_datetime(fives["in_service_on"], errors="coerce").dropna()
     first = dates.min().date() if len(dates) else None
-    communes = queries.communes(session, geometry=True)
-    points = _all_points(session)
+    metric = coverage.DEFAULT_CRS  # project once: the model's functions keep a matching CRS
+    communes = queries.communes(session, geometry=True).to_crs(metric)
+    points = _all_points(session).to_crs(metric)
+    if insee is not None:
+        communes = communes[communes["insee"].isin(set(insee))]
+        points = points[points["insee"].isin(set(insee))]
+    fives = coverage.sites_geodataframe(fives).to_crs(metric)
     operators = sorted(set(fives["operator_code"]))
+    vintages = sorted(set(points["observed_on"]))
+    chosen: dict[tuple, gpd.GeoDataFrame] = {}
     frames = []
     for day in observation_dates(first, as_of):
-        areas = coverage.coverage_areas(fives, communes, day, radii)
-        shares = _shares(areas, communes, _vintage(points, day), operators)
+        # Which vintages exist by ``day`` decides the points used: select them once per set.
+        key = tuple(v for v in vintages if v <= day)
+        if key not in chosen:
+            chosen[key] = _vintage(points, day)
+        areas = coverage.coverage_areas(fives, communes, day, radii, crs=metric)
+        shares = _shares(areas, communes, chosen[key], operators)
         frames.append(shares.assign(as_of=day))
     return pd.concat(frames, ignore_index=True)[columns]
 
