@@ -321,11 +321,14 @@ class _Inputs:
         if (t == _NAT).any():
             raise ValueError(f"{name}.observed_on must be a date on every row")
         batch = _floats(frame["batch_id"]) if "batch_id" in frame else np.full(len(frame), np.nan)
+        counted = _floats(frame[first])
+        if np.isnan(counted).any():
+            raise ValueError(f"{name}.{first} must be a count on every row")
         return {
             "op": self.op.add(frame["operator_code"]),
             "geo": self.geo.add(frame["insee"]),
             "t": t,
-            "a": _floats(frame[first]),
+            "a": counted,
             "b": _floats(frame[second]),
             "batch": batch,
         }
