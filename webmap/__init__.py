@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +46,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(export.bp)
+    _register_reports(app)
     return app
+
+
+def _register_reports(app: Flask) -> None:
+    """Report downloads (``webmap.reports_views``, another team's module) when installed."""
+    try:
+        module = importlib.import_module("webmap.reports_views")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("webmap.reports_views", "reports"):
+            raise
+        return
+    app.register_blueprint(module.reports_bp)
 
 
 @contextmanager

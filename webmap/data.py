@@ -62,6 +62,11 @@ def display_communes(session: Session, metric_crs: int = 2154) -> gpd.GeoDataFra
     return _DISPLAY_CACHE[key].copy()
 
 
+def cached(session: Session, key: tuple, compute: Callable[[], Any]) -> Any:
+    """Public face of the per-data-version cache, for views that assemble costly pages."""
+    return _cached(session, key, compute)
+
+
 def data_version(session: Session) -> tuple:
     """Changes whenever a batch is recorded (imports only ever add batches)."""
     count, last = session.execute(select(func.count(), func.max(ImportBatch.id))).one()
@@ -141,6 +146,11 @@ def sites_5g(session: Session, as_of: dt.date) -> pd.Series | None:
 
 def figures(session: Session, as_of: dt.date, metric_crs: int = 2154) -> pd.DataFrame:
     """Latest figures per commune plus the FTTH gap, status, delay and 5G sites when known."""
+    return _cached(session, ("figures", as_of, metric_crs, compliance() is not None),
+                   lambda: _figures(session, as_of, metric_crs)).copy()
+
+
+def _figures(session: Session, as_of: dt.date, metric_crs: int) -> pd.DataFrame:
     out = indicators.latest_figures(session, as_of, metric_crs=metric_crs)
     # FTTH gap at commune level (DESIGN.md, Gaps): premises - connectable when only ARCEP counts.
     out["gap_premises"] = (out["premises"] - out["connectable"]).clip(lower=0)
@@ -155,6 +165,11 @@ def figures(session: Session, as_of: dt.date, metric_crs: int = 2154) -> pd.Data
 
 def share_history(session: Session, as_of: dt.date) -> pd.DataFrame:
     """Every all-operator observation up to ``as_of`` with its denominator, share and flag."""
+    return _cached(session, ("share_history", as_of),
+                   lambda: _share_history(session, as_of)).copy()
+
+
+def _share_history(session: Session, as_of: dt.date) -> pd.DataFrame:
     series = indicators.commune_series(queries.progress(session, as_of=as_of))
     if series.empty:
         return pd.DataFrame(columns=["insee", "observed_on", "connectable", "rad", "premises",

@@ -136,7 +136,7 @@ def _commune_layer(shapes, figures: pd.DataFrame, indicators: list[str],
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=translate("Communes"), style_function=style, control=True,
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False) if features else None,
     )
 
 
@@ -227,9 +227,10 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
     fmap = folium.Map(location=[46.6, 2.4], zoom_start=6, control_scale=True,
                       **tile_layer_kwargs(tiles, attribution))
     communes = _commune_layer(shapes, figures, indicators, initial).add_to(fmap)
-    plugins.Search(layer=communes, search_label="name", geom_type="Polygon",
-                   placeholder=translate("Rechercher une commune"), collapsed=False,
-                   position="topleft").add_to(fmap)
+    if len(shapes):
+        plugins.Search(layer=communes, search_label="name", geom_type="Polygon",
+                       placeholder=translate("Rechercher une commune"), collapsed=False,
+                       position="topleft").add_to(fmap)
     for item in LAYERS.values():
         frame = item.read(session, as_of)
         if len(frame):

@@ -36,11 +36,14 @@ def _page_as_of():
 def index() -> str:
     """The map."""
     as_of = _page_as_of()
+    indicator = request.args.get("indicator", "share")
+    tiles = current_app.config.get("TILES")
+    attribution = current_app.config.get("TILES_ATTRIBUTION")
     with db_session() as session:
-        parts = mapview.build_map(
-            session, as_of, g.lang, current_app.config.get("TILES"),
-            current_app.config.get("TILES_ATTRIBUTION"),
-            request.args.get("indicator", "share"),
+        parts = data.cached(
+            session, ("map", as_of, g.lang, indicator, tiles, attribution,
+                      data.compliance() is not None),
+            lambda: mapview.build_map(session, as_of, g.lang, tiles, attribution, indicator),
         )
     return render_template("map.html", map=parts, as_of=as_of)
 
@@ -175,7 +178,10 @@ def _banner() -> dict:
     def banner() -> dict:
         if "banner" not in g:
             with db_session() as session:
-                g.banner = data.provenance(session, g.get("as_of") or params.today())
+                day = g.get("as_of") or params.today()
+                g.banner = data.cached(session, ("provenance", day),
+                                       lambda: data.provenance(session, day))
         return g.banner
 
-    return {"banner": banner, "quarter": lambda d: data.quarter_label(d, g.get("lang", "fr"))}
+    return {"banner": banner, "endpoints": current_app.view_functions,
+            "quarter": lambda d: data.quarter_label(d, g.get("lang", "fr"))}
