@@ -293,3 +293,15 @@ def test_demo_coverage_timing(demo_url: str, capsys) -> None:
     with capsys.disabled():
         print(f"\ncoverage: {len(quarter_ends) + 1} dates in {seconds:.2f} s; one day "
               f"(areas, gaps, shares) in {layers.seconds:.2f} s")
+
+
+def test_republished_feed_replaces_its_works_in_listings(squares: str, tmp_path: Path) -> None:
+    for name, end in (("v1.xml", "2026-03-20T18:00:00+01:00"),
+                      ("v2.xml", "2026-03-27T18:00:00+01:00")):
+        (tmp_path / name).write_text(CIFS_XML.format(end=end), encoding="utf-8")
+        ok(squares, "import", "works", str(tmp_path / name))
+    works = json.loads(ok(squares, "works", "--as-of", "2026-03-15", "--format", "json"))
+    assert [(w["id"], w["end_at"]) for w in works] == [
+        ("W1", "2026-03-27T17:00:00+00:00"), ("W2", "2026-07-02T16:00:00+00:00")]
+    assert json.loads(ok(squares, "works", "--conflicts", "--as-of", "2026-03-15",
+                         "--format", "json")) == []  # a work does not conflict with its revision

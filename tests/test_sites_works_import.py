@@ -305,3 +305,14 @@ def test_portal_csv_with_french_names(squares: str, tmp_path: Path) -> None:
     again = cli(squares, "import", "works", str(path), "--format", "csv")
     assert "déjà importé" in again.output and count(squares, PublicWork) == 1
 
+
+
+def test_overlong_id_refused_with_its_row_not_a_database_error(squares: str, tmp_path) -> None:
+    path = tmp_path / "works.csv"
+    path.write_text("id,title,start,wkt\n" + "X" * 129 + ",T,2026-01-01,POINT (3.005 50.605)\n",
+                    encoding="utf-8")
+    result = cli(squares, "import", "works", str(path))
+    assert result.exit_code == 2
+    assert "works.csv:2: column 'source_id'" in result.output
+    assert "longer than 128 characters" in result.output
+    assert count(squares, PublicWork) == 0

@@ -12,9 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
+from geodata.errors import ProblemCollector
 from geodata.sites import SitesRead, read_sites
 from rollout.importing import ImportOutcome, LoadStats, run_import
 from rollout.models import ImportBatch, RadioSite
@@ -32,13 +34,27 @@ def load(
     """Import one ANFR zip/folder or ARCEP sites CSV as one batch."""
 
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
-        return _store(session, batch, read_sites(path))
+        return _store(session, batch, read_sites(path), Path(path).name)
 
     return run_import(engine, path, "sites", loader, synthetic=synthetic, imported_by=imported_by)
 
 
-def _store(session: Session, batch: ImportBatch, read: SitesRead) -> LoadStats:
+def check_lengths(frame: pd.DataFrame, model: type, columns: list[str], file: str) -> None:
+    """Refuse values longer than their database column (PostgreSQL would fail mid-import)."""
+    problems = ProblemCollector(file)
+    for column in columns:
+        limit = model.__table__.c[column].type.length
+        text = frame[column].astype(object).where(frame[column].notna(), "").map(str)
+        too_long = (text.str.len() > limit).to_numpy()
+        for row, value in zip(frame["source_row"][too_long], text[too_long], strict=True):
+            problems.add(f"longer than {limit} characters", row=int(row), column=column,
+                         value=value)
+    problems.raise_if_any("value_too_long")
+
+
+def _store(session: Session, batch: ImportBatch, read: SitesRead, file: str) -> LoadStats:
     frame = read.frame
+    check_lengths(frame, RadioSite, ["station_id", "operator_name"], file)
     locator = CommuneLocator(session)
     insee = frame["insee"].astype(object).where(frame["insee"].notna(), None).to_numpy()
     given = np.array([code in locator.known for code in insee], dtype=bool)

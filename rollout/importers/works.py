@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from geodata.works import WorksRead, read_works
 from rollout import queries
+from rollout.importers.sites import check_lengths
 from rollout.importing import ImportOutcome, LoadStats, run_import
 from rollout.models import ImportBatch, PublicWork, PublicWorkCommune
 from rollout.works_analysis import assign_communes
@@ -36,7 +37,7 @@ def load(
         raise ValueError(f"format was {fmt!r}; expected one of {list(FORMATS)}")
 
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
-        return _store(session, batch, read_works(path, fmt))
+        return _store(session, batch, read_works(path, fmt), Path(path).name)
 
     return run_import(engine, path, "works", loader, synthetic=synthetic, imported_by=imported_by)
 
@@ -52,7 +53,8 @@ def _flag(value: object) -> bool | None:
     return None if value is None or pd.isna(value) else bool(value)
 
 
-def _store(session: Session, batch: ImportBatch, read: WorksRead) -> LoadStats:
+def _store(session: Session, batch: ImportBatch, read: WorksRead, file: str) -> LoadStats:
+    check_lengths(read.frame, PublicWork, ["source_id", "kind", "owner"], file)
     communes = queries.communes(session, geometry=True)
     works = assign_communes(read.frame, communes)
     rows = [
