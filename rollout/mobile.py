@@ -284,6 +284,17 @@ def works_near_sites_frame(
     )
 
 
+def upcoming_works(
+    session: Session, as_of: dt.date, insee: str | None = None
+) -> gpd.GeoDataFrame:
+    """Works planned or ongoing on ``as_of`` (optionally touching commune ``insee``), by start."""
+    works = works_listing(works_frame(session), as_of)
+    keep = works["status"] != "ended"
+    if insee is not None:
+        keep &= works["insee"].map(lambda codes: insee in codes)
+    return works[keep.to_numpy()].reset_index(drop=True)
+
+
 def first_coordinates(geometries: gpd.GeoSeries) -> np.ndarray:
     """The first (lon, lat) of each geometry, as the CLI contract's ``first_lon/first_lat``."""
     out = np.full((len(geometries), 2), np.nan)

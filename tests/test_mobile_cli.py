@@ -305,3 +305,18 @@ def test_republished_feed_replaces_its_works_in_listings(squares: str, tmp_path:
         ("W1", "2026-03-27T17:00:00+00:00"), ("W2", "2026-07-02T16:00:00+00:00")]
     assert json.loads(ok(squares, "works", "--conflicts", "--as-of", "2026-03-15",
                          "--format", "json")) == []  # a work does not conflict with its revision
+
+
+def test_upcoming_works_of_a_commune(squares: str, tmp_path: Path) -> None:
+    from rollout import mobile
+
+    path = tmp_path / "cifs.xml"
+    path.write_text(CIFS_XML.format(end="2026-03-20T18:00:00+01:00"), encoding="utf-8")
+    ok(squares, "import", "works", str(path))
+    engine = make_engine(squares)
+    with session_scope(engine) as session:
+        # W1 (A and B) ends 20/03 17:00 UTC; W2 (outside) runs in July.
+        during = mobile.upcoming_works(session, dt.date(2026, 3, 15), "59002")["id"].tolist()
+        after = mobile.upcoming_works(session, dt.date(2026, 3, 21))["id"].tolist()
+    engine.dispose()
+    assert (during, after) == (["W1"], ["W2"])
