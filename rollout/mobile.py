@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2 import functions as gfunc
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rollout import coverage, gaps, queries
-from rollout.models import PremisesPoint, PublicWork, PublicWorkCommune, RadioSite
+from rollout.models import ImportBatch, PremisesPoint, PublicWork, PublicWorkCommune, RadioSite
 from rollout.works_analysis import conflicts, dig_once, work_status, works_near_sites
 
 FEED_FORMATS = ("wzdx", "cifs")
@@ -201,8 +201,34 @@ def coverage_observations(
     """``insee, operator_code, as_of, covered, premises, method`` on every observation date.
 
     Only for the communes ``insee`` when given (the ones milestones need). Empty when no 5G
-    site is stored; see the module docstring for the dates and denominators.
+    site is stored; see the module docstring for the dates and denominators. Results are
+    kept per database, arguments and latest import batch (any import invalidates them), as
+    pages and reports assess the same day many times.
     """
+    latest = session.scalar(select(func.max(ImportBatch.id)))
+    key = (session.get_bind().url.render_as_string(), as_of, tuple(sorted(radii.items())),
+           None if insee is None else tuple(sorted(insee)), latest)
+    if key not in _COVERAGE_CACHE:
+        if len(_COVERAGE_CACHE) >= 16:
+            _COVERAGE_CACHE.pop(next(iter(_COVERAGE_CACHE)))
+        _COVERAGE_CACHE[key] = _coverage_observations(session, as_of, radii, insee)
+    return _COVERAGE_CACHE[key].copy()
+
+
+_COVERAGE_CACHE: dict[tuple, pd.DataFrame] = {}
+
+
+def clear_coverage_cache() -> None:
+    """Forget computed coverage observations (e.g. to time the model or after changing radii)."""
+    _COVERAGE_CACHE.clear()
+
+
+def _coverage_observations(
+    session: Session,
+    as_of: dt.date,
+    radii: Mapping[str, float],
+    insee: Collection[str] | None,
+) -> pd.DataFrame:
     columns = ["insee", "operator_code", "as_of", "covered", "premises", "method"]
     sites = sites_frame(session)
     fives = sites[sites["has_5g"]]

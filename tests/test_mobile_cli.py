@@ -182,6 +182,11 @@ def test_coverage_share_milestones_from_premises_and_population(squares, tmp_pat
     missed = rows[("59002", "2021-12-31")]
     assert (missed["status"], missed["delay_days"], missed["shortfall_premises"]) == (
         "missed", 181, 100)
+    # A new NR 700 site (2 km disc) in B from 2021-01-01: a new batch, so no stale coverage.
+    ok(squares, "import", "sites", str(_site_zip(tmp_path / "anfr2.zip", [
+        ("O2", 1, 50.6045, 3.021, [("5G NR 700", "01/01/2021")])])))
+    again = {(r["commune_insee"], r["due_on"]): r for r in _status(squares, "2022-06-30")}
+    assert again[("59002", "2021-12-31")]["status"] == "met"
 
 
 # ----------------------------------------------------------------------------- demo database
@@ -281,6 +286,7 @@ def test_demo_coverage_timing(demo_url: str, capsys) -> None:
         quarter_ends.append(end)
         year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
     engine = make_engine(demo_url)
+    mobile.clear_coverage_cache()
     with session_scope(engine) as session:
         started = time.perf_counter()
         observations = mobile.coverage_observations(session, AS_OF)
