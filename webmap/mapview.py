@@ -15,6 +15,7 @@ from typing import Any
 
 import folium
 import pandas as pd
+import shapely
 from flask import url_for
 from folium import plugins
 from markupsafe import Markup
@@ -165,6 +166,9 @@ def _overlay_json(frame, item: Layer) -> dict:
     shown = frame[[*columns, "geometry"]].copy()
     for column, _ in item.popup:
         shown[column] = shown[column].map(_popup_text)
+    # 1e-5 degree (about 1 m) is finer than any source of these layers, and shared vertices
+    # (adjacent hexagons) stay shared.
+    shown["geometry"] = shapely.set_precision(shown.geometry.values, data.DISPLAY_GRID_DEG)
     return json.loads(shown.to_json(drop_id=True))
 
 
@@ -201,14 +205,15 @@ def _add_overlay(fmap: folium.Map, item: Layer, frame) -> None:
         name = title if group is None else f"{title} — {translate(label)}"
         color = (TIMING_COLORS.get(str(group)) if item.draw == "shapes"
                  else SITE_COLORS[index % len(SITE_COLORS)]) or "#636363"
+        # Overlays start hidden: the commune choropleth is the first reading of the map.
         shapes = folium.GeoJson(
-            _overlay_json(part, item), name=name, popup=_popup_fields(item),
+            _overlay_json(part, item), name=name, popup=_popup_fields(item), show=False,
             marker=folium.CircleMarker(radius=5),
             style_function=lambda f, c=color: {"color": c, "fillColor": c, "weight": 3,
                                                "fillOpacity": 0.7},
         )
         if item.draw == "points":
-            holder = folium.FeatureGroup(name=name, show=True).add_to(fmap)
+            holder = folium.FeatureGroup(name=name, show=False).add_to(fmap)
             shapes.control = False
             shapes.add_to(plugins.MarkerCluster(control=False).add_to(holder))
         else:
