@@ -111,7 +111,7 @@ def status_map(communes: gpd.GeoDataFrame, status: dict[str, str],
 def commune_panel(dates: list[dt.date], shares: list[float], communes: gpd.GeoDataFrame,
                   status: dict[str, str], insee: str) -> bytes:
     """A commune sheet's picture: its connectable share over time and its place on the map."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(8, 2.8),
+    figure, (left, right) = plt.subplots(1, 2, figsize=(8, 2.4),
                                          gridspec_kw={"width_ratios": [1.3, 1]})
     left.plot(dates, shares, color="#0072B2", marker=".", lw=1.5)
     left.yaxis.set_major_formatter(FuncFormatter(_percent))
@@ -130,5 +130,5 @@ def commune_panel(dates: list[dt.date], shares: list[float], communes: gpd.GeoDa
                           for k in present], loc="upper left", bbox_to_anchor=(1.0, 1.0),
                  fontsize=6, frameon=False)
     right.set_title("La commune (contour noir) dans la métropole", fontsize=8, loc="left")
-    figure.subplots_adjust(left=0.07, right=0.82, top=0.9, bottom=0.1, wspace=0.08)
+    figure.subplots_adjust(left=0.07, right=0.82, top=0.85, bottom=0.1, wspace=0.08)
     return _png(figure)

@@ -13,6 +13,7 @@ from reports.model import Column, Facts, Paragraph, Section, Table
 from rollout.assessment import STATUS_ORDER
 from rollout.compliance import METRIC_LABELS_FR, STATUS_LABELS_FR
 
+FTTH_SHARE_METRICS = {"ftth_connectable_share", "ftth_connectable_or_rad_share"}
 SHARE_METRICS = {"ftth_connectable_share", "ftth_connectable_or_rad_share",
                  "mobile_5g_premises_coverage_share"}
 BATCH_ID_COLUMNS = ("due_batch_id", "achieved_batch_id", "met_batch_id", "premises_batch_id",
@@ -45,6 +46,13 @@ REASON_FR = {
     "projected_after_due_date": "date projetée postérieure à l'échéance",
 }
 SYNTHETIC_FR = "OUI — DONNÉES SYNTHÉTIQUES"
+SHORT_METRIC_FR = {
+    "ftth_connectable_share": "fibre : locaux raccordables",
+    "ftth_connectable_or_rad_share": "fibre : raccordables ou à la demande",
+    "ftth_connectable_premises": "fibre : nombre de locaux raccordables",
+    "mobile_5g_sites": "5G : sites en service",
+    "mobile_5g_premises_coverage_share": "5G : locaux couverts",
+}
 
 
 def status_fr(status: str | None) -> str:
@@ -84,15 +92,15 @@ def batch_ids(frame: pd.DataFrame) -> set[int]:
     return ids
 
 
-def synthetic_warning(batches: pd.DataFrame) -> Paragraph | None:
+def synthetic_warning(batches: pd.DataFrame, *, list_files: bool = True) -> Paragraph | None:
     """A loud warning when any cited batch holds synthetic data."""
     fake = batches[batches["synthetic"].astype(bool)]
     if fake.empty:
         return None
-    files = ", ".join(fake["file_name"])
+    files = f" : {', '.join(fake['file_name'])}" if list_files else ""
     return Paragraph(
         f"ATTENTION : {len(fake)} des {len(batches)} fichiers sources cités sont des DONNÉES "
-        f"SYNTHÉTIQUES (démonstration), pas des données réelles : {files}. Les chiffres qui en "
+        f"SYNTHÉTIQUES (démonstration), pas des données réelles{files}. Les chiffres qui en "
         "dépendent ne peuvent servir de preuve.", "warning")
 
 

@@ -37,6 +37,10 @@ def _commune(snapshot: data.Snapshot, insee: str) -> pd.Series:
     return match.iloc[0]
 
 
+def _day(value: Any) -> dt.date | None:
+    return None if common.clean(value) is None else value.date()
+
+
 def _trend(history: pd.DataFrame) -> tuple[float | None, dt.date | None]:
     """Share a year before the latest observation (the latest one at least 365 days older)."""
     if history.empty:
@@ -50,31 +54,31 @@ def _trend(history: pd.DataFrame) -> tuple[float | None, dt.date | None]:
 
 def _commitments(snapshot: data.Snapshot, insee: str) -> Table:
     own = snapshot.milestones[snapshot.milestones["commune_insee"] == insee].assign(
-        scope="cette commune")
+        scope="commune")
     shared = snapshot.breakdown[snapshot.breakdown["commune_insee"] == insee].assign(
-        scope="part communale d'un engagement global")
+        scope="global")
     rows = pd.concat([p for p in (own, shared) if len(p)] or [own], ignore_index=True)
     rows = rows.sort_values(["due_on", "operator_code", "milestone_id"], ignore_index=True)
     body: list[list[Any]] = []
     for r in rows.itertuples():
         body.append([
             f"{snapshot.operators.get(r.operator_code, r.operator_code)}", r.agreement_id,
-            r.scope, common.metric_fr(r.metric),
-            fr_value(r.target, common.value_kind(r.metric)), r.due_on,
+            r.scope, common.SHORT_METRIC_FR.get(r.metric, r.metric),
+            fr_value(r.target, common.value_kind(r.metric)).replace(" ", "\u00a0"), r.due_on,
             common.status_fr(r.status), common.clean(r.delay_days),
             common.clean(r.shortfall_premises)])
     return Table("Engagements", "Engagements des opérateurs et où ils en sont", [
         Column("operator", "Opérateur", "text", 1.1),
         Column("agreement_id", "Engagement", "text", 1.9),
-        Column("scope", "Portée", "text", 1.4),
+        Column("scope", "Portée", "text", 0.2),
         Column("metric", "Objectif", "text", 2.2),
-        Column("target", "Cible", "text", 0.8),
+        Column("target", "Cible", "text", 0.1),
         Column("due_on", "Échéance", "date", 1.0),
         Column("status", "Situation", "text", 1.2),
         Column("delay_days", "Retard (jours)", "int", 0.8),
         Column("shortfall_premises", "Locaux manquants", "int", 1.1),
-    ], body, note="Pour un engagement global (plusieurs communes), la loi juge l'ensemble : la "
-                  "ligne de la commune n'est qu'un indicateur.")
+    ], body, note="Portée « global » : engagement sur plusieurs communes, jugé sur l'ensemble ; "
+                  "la ligne donne la situation de la commune, à titre indicatif.")
 
 
 def build_from(snapshot: data.Snapshot, session: Session, insee: str) -> Document:
@@ -107,14 +111,15 @@ def build_from(snapshot: data.Snapshot, session: Session, insee: str) -> Documen
     if len(sites):
         blocks.append(Table("5G", "Sites 5G en service", [
             Column("operator", "Opérateur", "text", 2), Column("sites", "Sites", "int", 1)],
-            [[r.operator_name or r.operator_code, int(r.sites)] for r in sites.itertuples()]))
+            [[snapshot.operators.get(r.operator_code, r.operator_name), int(r.sites)]
+             for r in sites.itertuples()]))
     works = data.upcoming_works(session, insee, as_of)
     if len(works):
         blocks.append(Table("Travaux", "Travaux publics en cours ou à venir", [
             Column("title", "Chantier", "text", 3),
             Column("owner", "Maître d'ouvrage", "text", 1.5),
             Column("start_at", "Début", "date", 1), Column("end_at", "Fin", "date", 1)],
-            [[r.title, r.owner, r.start_at.date(), r.end_at.date() if r.end_at else None]
+            [[r.title, common.clean(r.owner), _day(r.start_at), _day(r.end_at)]
              for r in works.head(MAX_WORKS).itertuples()]))
     statuses = dict(zip(snapshot.status["insee"], snapshot.status["status"], strict=True))
     blocks.append(Figure(charts.commune_panel(list(history["observed_on"]),
@@ -123,17 +128,16 @@ def build_from(snapshot: data.Snapshot, session: Session, insee: str) -> Documen
                          "Couleurs de la carte : situation la plus défavorable des engagements "
                          "de chaque commune.", width_cm=17))
     values = [figures["batch_id"], figures["premises_batch_id"], *history["batch_id"],
-              *history["premises_batch_id"]]
+              *history["premises_batch_id"], *sites["batch_id"], *works["batch_id"]]
     cited = {int(v) for v in values if common.clean(v) is not None}
     rows = pd.concat([snapshot.milestones[snapshot.milestones["commune_insee"] == insee],
                       snapshot.breakdown[snapshot.breakdown["commune_insee"] == insee]])
     batches, hashes = common.evidence(session, rows, cited)
     rid = report_id("commune-sheet", insee, as_of.isoformat(), *hashes)
-    sources = "Sources : " + "; ".join(
-        f"{r.file_name} (sha256 {r.sha256[:12]}…)" for r in batches.itertuples())
+    sources = "Sources (fichiers importés) : " + ", ".join(batches["file_name"])
     blocks.append(Paragraph(f"{sources}. Rapport {rid}, situation au {as_of:%d/%m/%Y}.",
                             "small"))
-    warning = common.synthetic_warning(batches)
+    warning = common.synthetic_warning(batches, list_files=False)
     if warning:
         blocks.insert(0, warning)
     name = commune["name"]

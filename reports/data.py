@@ -11,17 +11,11 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout import assessment, compliance, indicators, queries
-from rollout.models import (
-    ImportBatch,
-    Operator,
-    PublicWork,
-    PublicWorkCommune,
-    RadioSite,
-)
+from rollout.models import ImportBatch, Operator
 
 BATCH_COLUMNS = ["batch_id", "kind", "file_name", "sha256", "imported_at", "rows_read",
                  "rows_loaded", "synthetic"]
@@ -46,29 +40,22 @@ def operator_names(session: Session) -> dict[str, str]:
 
 def sites_5g(session: Session, insee: str, as_of: dt.date) -> pd.DataFrame:
     """5G sites of a commune in service on ``as_of``, per operator (empty when none loaded)."""
-    rows = session.execute(
-        select(RadioSite.operator_code, RadioSite.operator_name,
-               func.count(func.distinct(RadioSite.station_id)))
-        .where(RadioSite.insee == insee, RadioSite.has_5g.is_(True),
-               RadioSite.in_service_on <= as_of)
-        .group_by(RadioSite.operator_code, RadioSite.operator_name)
-        .order_by(RadioSite.operator_code)
-    ).all()
-    return pd.DataFrame(rows, columns=["operator_code", "operator_name", "sites"])
+    from rollout.mobile import sites_frame
+
+    sites = sites_frame(session)
+    sites = sites[(sites["insee"] == insee) & sites["has_5g"]
+                  & (pd.to_datetime(sites["in_service_on"]) <= pd.Timestamp(as_of))]
+    grouped = sites.groupby(["operator_code", "operator_name"], dropna=False)
+    return grouped.agg(sites=("station_id", "nunique"), batch_id=("batch_id", "max")).reset_index()
 
 
 def upcoming_works(session: Session, insee: str, as_of: dt.date) -> pd.DataFrame:
-    """Public works touching a commune that are not over on ``as_of``, soonest first."""
-    start = dt.datetime.combine(as_of, dt.time())
-    rows = session.execute(
-        select(PublicWork.title, PublicWork.kind, PublicWork.owner, PublicWork.start_at,
-               PublicWork.end_at)
-        .join(PublicWorkCommune, PublicWorkCommune.work_id == PublicWork.id)
-        .where(PublicWorkCommune.insee == insee)
-        .where((PublicWork.end_at.is_(None)) | (PublicWork.end_at >= start))
-        .order_by(PublicWork.start_at, PublicWork.title)
-    ).all()
-    return pd.DataFrame(rows, columns=["title", "kind", "owner", "start_at", "end_at"])
+    """Public works touching a commune, planned or ongoing on ``as_of``, soonest first."""
+    from rollout.mobile import upcoming_works as upcoming
+
+    works = upcoming(session, as_of, insee)
+    return pd.DataFrame(works[["title", "kind", "owner", "start_at", "end_at", "status",
+                               "batch_id"]])
 
 
 def trajectory(

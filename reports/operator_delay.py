@@ -228,12 +228,13 @@ def _summary(own, concerned, names, as_of) -> Section:
 
 
 def _charts(session, own, breakdown, concerned, names, as_of, communes) -> Section:
-    perimeter = own[own["commune_insee"].isna() & own["metric"].isin(common.SHARE_METRICS)]
+    # The engine's series are replayed for FTTH shares only (5G needs the coverage model).
+    perimeter = own[own["commune_insee"].isna() & own["metric"].isin(common.FTTH_SHARE_METRICS)]
     rows = pd.concat([own[own["commune_insee"].notna()], breakdown], ignore_index=True)
     worst = rows[rows["status"] == "missed"].sort_values(
         ["shortfall_premises", "milestone_id"], ascending=[False, True]).drop_duplicates(
         "commune_insee").head(WORST_COMMUNES)
-    worst = worst[worst["metric"].isin(common.SHARE_METRICS)]
+    worst = worst[worst["metric"].isin(common.FTTH_SHARE_METRICS)]
     ids = sorted(set(perimeter["milestone_id"]) | set(worst["milestone_id"]))
     points = data.trajectory(session, ids, as_of,
                              breakdown=bool(set(worst["milestone_id"])
@@ -247,6 +248,8 @@ def _charts(session, own, breakdown, concerned, names, as_of, communes) -> Secti
         where = (f"Périmètre {row.agreement_id}" if row.commune_insee is None
                  else names.get(row.commune_insee, row.commune_insee))
         milestone = targets.loc[row.milestone_id]
+        if line.empty:
+            continue
         panels.append(charts.Panel(
             f"{where} — jalon {row.milestone_id}\n{common.metric_fr(row.metric)}",
             list(line["achieved_on"]), list(line["achieved_value"]),

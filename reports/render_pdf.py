@@ -14,6 +14,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     CondPageBreak,
     Image,
+    KeepInFrame,
     KeepTogether,
     LongTable,
     PageBreak,
@@ -85,14 +86,14 @@ def _widths(block: m.Table, texts: list[list[str]], styles: dict, width: float) 
     pad = 5.5
     need = []
     for index, column in enumerate(block.columns):
-        words = column.label.split()
+        words = column.label.split(" ")
         low = max(stringWidth(w, head.fontName, head.fontSize) for w in words) if words else 0
         values = [row[index] for row in texts]
         if column.kind in NUMERIC | {"date", "datetime", "flag"}:
             low = max([low, *(stringWidth(v, cell.fontName, cell.fontSize) for v in values)])
         else:
             longest = max([0, *(stringWidth(w, cell.fontName, cell.fontSize)
-                                for v in values for w in v.split()[:1] + v.split()[-1:])])
+                                for v in values for w in v.split(" "))])
             low = max(low, min(longest, width / 4))
         need.append(low + pad)
     spare = width - sum(need)
@@ -182,5 +183,14 @@ def render(document: m.Document, *, compact: bool = False) -> bytes:
         bottomMargin=1.4 * cm, title=document.title, author="rollout",
         subject=document.subtitle, creator="rollout", invariant=1,
     )
-    doc.build(_flowables(document, styles, doc.width), onFirstPage=on_page, onLaterPages=on_page)
+    story = _flowables(document, styles, doc.width)
+    if compact:
+        # The commune sheet is one page (issue 5): shrink rather than spill over; page-flow
+        # hints mean nothing inside a single frame.
+        flat = [f for item in story for f in (item._content if isinstance(item, KeepTogether)
+                                                 else [item])]
+        story = [KeepInFrame(doc.width, doc.height,
+                             [f for f in flat if not isinstance(f, CondPageBreak)],
+                             mode="shrink")]
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
