@@ -105,6 +105,8 @@ def test_map_draws_communes_slider_popup_and_link(browser_page, live_server, art
     popup.wait_for()
     assert "Lille" in popup.inner_text()
     assert "Observé le" in popup.inner_text()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api.expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")
     page.screenshot(path=str(artifacts_dir / "map-popup.png"))
     with page.expect_navigation() as navigation:
         popup.get_by_role("link").click()

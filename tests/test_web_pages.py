@@ -221,3 +221,38 @@ def test_geopackage_export_reads_back_with_gdal(client, tmp_path):
     lille = communes[communes["insee"] == "59350"].iloc[0]
     assert lille["connectable"] == 59696
     assert communes.crs.to_epsg() == 4326
+
+
+def test_commune_page_counts_sites_and_works_touching_it(client):
+    sites = client.get("/api/sites").get_json()["features"]
+    works = client.get("/api/works").get_json()["features"]
+    expected_sites = sum(1 for f in sites if f["properties"]["insee"] == "59350")
+    expected_works = sum(1 for f in works if "59350" in f["properties"]["insee"].split(", "))
+    html = client.get("/communes/59350").get_data(as_text=True)
+    assert f'<dd id="sites-count">{expected_sites}</dd>' in html
+    assert f'<dd id="works-count">{expected_works}</dd>' in html
+
+
+def test_configured_basemap_is_the_only_outside_url(demo_url):
+    tiles = "https://tile.example.org/{z}/{x}/{y}.png"
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "TILES": tiles,
+                      "TILES_ATTRIBUTION": "© example"})
+    response = app.test_client().get("/")
+    html = response.get_data(as_text=True)
+    assert tiles in html
+    assert external_urls(html) == [tiles]
+    assert external_urls(html, allow_tiles=True) == []
+    assert "img-src 'self' data: https://tile.example.org" in (
+        response.headers["Content-Security-Policy"])
+    app.extensions["rollout_engine"].dispose()
+
+
+def test_commune_page_links_each_operator_of_the_arcep_list(client):
+    html = client.get("/communes/59350").get_data(as_text=True)
+    listed = re.search(r"Opérateurs d&#39;infrastructure</dt><dd>(.*?)</dd>", html, re.S)
+    listed = listed or re.search(r"Opérateurs d'infrastructure</dt><dd>(.*?)</dd>", html, re.S)
+    links = re.findall(r'href="/operators/([^"]+)"', listed.group(1))
+    assert len(links) >= 2  # Lille's ARCEP list names several infrastructure operators
+    assert all("-" not in code for code in links)
+    for code in links:
+        assert client.get(f"/operators/{code}").status_code == 200

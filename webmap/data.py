@@ -247,8 +247,8 @@ def committed_communes(session: Session, code: str) -> pd.DataFrame:
 
 
 def _codes(text: object) -> list[str]:
-    """ARCEP operator lists (``"FRTE, SFR0"``) -> codes."""
-    return [c for c in re.split(r"[\s,;/]+", text) if c] if isinstance(text, str) else []
+    """ARCEP operator lists (``"FREE-FRTE-SFR0"``, ``"FRTE, SFR0"``) -> codes."""
+    return [c for c in re.split(r"[\s,;/+-]+", text) if c] if isinstance(text, str) else []
 
 
 def mentioned_operators(session: Session) -> set[str]:

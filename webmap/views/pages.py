@@ -109,7 +109,9 @@ def commune(insee: str) -> str:
         actual, committed, labels=(translate("Réalisé"), translate("Trajectoire engagée")),
         title=translate("Évolution du taux de raccordables"),
     )
-    counts = {name: int((frame["insee"] == insee).sum()) if "insee" in frame else 0
+    # Works list every commune they touch ("59350, 59009"); sites name one.
+    counts = {name: int(frame["insee"].fillna("").astype(str).str.split(", ")
+                        .map(lambda codes: insee in codes).sum()) if "insee" in frame else 0
               for name, frame in overlays.items()}
     return render_template("commune.html", row=row.iloc[0], chart=chart, as_of=as_of,
                            milestones=milestones, operators=operators, counts=counts,
