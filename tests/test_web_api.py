@@ -160,11 +160,21 @@ def test_optional_layers_are_feature_collections(client, demo_url, layer):
         assert len(payload["features"]) == stored
 
 
+def test_5g_gaps_layer_per_operator(client):
+    payload = client.get("/api/gaps_5g").get_json()
+    assert payload["type"] == "FeatureCollection" and payload["features"]
+    operators = {f["properties"]["operator_code"] for f in payload["features"]}
+    # The demo's four mobile operators (MCC-MNC codes) each leave some area uncovered.
+    assert operators <= {"20801", "20810", "20815", "20820"}
+    assert all(f["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+               for f in payload["features"])
+
+
 def test_openapi_document_lists_every_route(client):
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
     assert {"/api/communes", "/api/communes/{insee}/progress", "/api/assessments",
-            "/api/sites", "/api/works", "/api/gaps"} <= set(doc["paths"])
+            "/api/sites", "/api/works", "/api/gaps", "/api/gaps_5g"} <= set(doc["paths"])
     params = {p["name"] for p in doc["paths"]["/api/communes"]["get"]["parameters"]}
     assert params == {"bbox", "as_of", "limit"}
     jsonschema.Draft202012Validator.check_schema(doc["components"]["schemas"]["Error"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` needs ``DATABASE_URL`` (else Settings' default applies).
 
     Other keys: ``TILES`` / ``TILES_ATTRIBUTION`` (basemap; ``none`` works offline),
-    ``METRIC_CRS``, ``TESTING``, ``SECRET_KEY``.
+    ``METRIC_CRS``, ``TESTING``, ``SECRET_KEY``, ``WARM_CACHE`` (default: not testing).
     """
     settings = Settings()
     app = Flask(__name__)
@@ -47,6 +48,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(export.bp)
     _register_reports(app)
+    if app.config.get("WARM_CACHE", not app.testing):
+        # Milestone assessments take seconds: compute the home page once in the background
+        # so the first visitor does not wait for them.
+        threading.Thread(target=lambda: app.test_client().get("/"), name="rollout-warm",
+                         daemon=True).start()
     return app
 
 

@@ -124,6 +124,7 @@ EN: dict[str, str] = {
     "Mise en service": "In service on",
     "Identifiant": "Identifier",
     "Langue": "Language",
+    "Zones sans 5G": "Areas without 5G",
     "Rapport de retard": "Delay report",
     "Locaux non raccordables (hexagones)": "Premises not connectable (hexagons)",
     "dont à la demande": "of which on demand",

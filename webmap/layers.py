@@ -25,7 +25,10 @@ Reader = Callable[[Session, dt.date], gpd.GeoDataFrame]
 
 @dataclass(frozen=True)
 class Layer:
-    """A map overlay: ``draw`` is ``points`` (clustered markers), ``circles`` or ``shapes``."""
+    """A layer: ``draw`` is ``points`` (clustered markers), ``circles``, ``hexagons``, ``shapes``.
+
+    ``on_map=False`` keeps a layer too heavy to embed in the page to the API and the export.
+    """
 
     name: str
     title: str
@@ -33,17 +36,19 @@ class Layer:
     draw: str
     group_by: str | None = None
     popup: tuple[tuple[str, str], ...] = ()
+    on_map: bool = True
 
 
 LAYERS: dict[str, Layer] = {}
 
 
 def layer(name: str, title: str, draw: str, group_by: str | None = None,
-          popup: tuple[tuple[str, str], ...] = ()) -> Callable[[Reader], Reader]:
+          popup: tuple[tuple[str, str], ...] = (), on_map: bool = True
+          ) -> Callable[[Reader], Reader]:
     """Register ``read`` as the layer ``name`` (``title`` is French; ``popup``: column, label)."""
 
     def register(read: Reader) -> Reader:
-        LAYERS[name] = Layer(name, title, read, draw, group_by, popup)
+        LAYERS[name] = Layer(name, title, read, draw, group_by, popup, on_map)
         return read
 
     return register
@@ -102,3 +107,13 @@ def works(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
         lambda kinds: ", ".join(map(str, kinds or [])))
     listing["status"] = listing["status"].astype(str)
     return listing.reset_index(drop=True)
+
+
+@layer("gaps_5g", "Zones sans 5G", "shapes", group_by="operator_code", on_map=False)
+def gaps_5g(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
+    """Parts of each commune outside every in-service 5G site's modelled coverage, per operator.
+
+    DESIGN.md's buffer model (``rollout.mobile.coverage_layers``); several thousand vertices
+    per operator, so it is served by the API and the export rather than embedded in the map.
+    """
+    return mobile.coverage_layers(session, as_of).gaps.reset_index(drop=True)

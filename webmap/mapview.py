@@ -236,7 +236,7 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
         plugins.Search(layer=communes, search_label="name", geom_type="Polygon",
                        placeholder=translate("Rechercher une commune"), collapsed=False,
                        position="topleft").add_to(fmap)
-    for item in LAYERS.values():
+    for item in (layer for layer in LAYERS.values() if layer.on_map):
         frame = item.read(session, as_of)
         if len(frame):
             _add_overlay(fmap, item, frame)
