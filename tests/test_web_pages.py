@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import json
 import re
@@ -256,3 +257,12 @@ def test_commune_page_links_each_operator_of_the_arcep_list(client):
     assert all("-" not in code for code in links)
     for code in links:
         assert client.get(f"/operators/{code}").status_code == 200
+
+
+def test_pages_are_gzipped_for_clients_that_accept_it(client):
+    plain = client.get("/communes")
+    packed = client.get("/communes", headers={"Accept-Encoding": "gzip, deflate"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 3

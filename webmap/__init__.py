@@ -36,13 +36,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.extensions["rollout_engine"] = make_engine(app.config["DATABASE_URL"])
 
-    from webmap import errors, i18n, security
+    from webmap import compress, errors, i18n, security
     from webmap.views import api, export, pages
 
     app.jinja_env.filters.update(fr_int=fr_int, fr_share=fr_share, fr_date=fr_date,
                                  fr_number=fr_number)
     i18n.init_app(app)
     security.init_app(app)
+    compress.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
