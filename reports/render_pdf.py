@@ -94,7 +94,7 @@ def _widths(block: m.Table, texts: list[list[str]], styles: dict, width: float) 
         else:
             longest = max([0, *(stringWidth(w, cell.fontName, cell.fontSize)
                                 for v in values for w in v.split(" "))])
-            low = max(low, min(longest, width / 4))
+            low = max(low, min(longest, width / 6))
         need.append(low + pad)
     spare = width - sum(need)
     if spare < 0:

@@ -71,6 +71,7 @@ def out(demo_url):
         result["sheet.html"] = render_commune_sheet(session, "59143", AS_OF, "html")
         result["council.pdf"] = render_council(session, AS_OF, "pdf")
         result["council.xlsx"] = render_council(session, AS_OF, "xlsx")
+        result["backend"] = "spatialite" if demo_url.startswith("sqlite") else "postgis"
         result["assessments"] = compliance.assessments(session, AS_OF)
         result["breakdown"] = compliance.assessments(session, AS_OF, breakdown=True)
         result["operators"] = sorted(set(compliance.agreements(session)["operator_code"]))
@@ -185,8 +186,8 @@ def test_csv_one_row_per_milestone_and_commune(out, status):
         else:
             assert float(got["value_at_due"]) == expected_row["value_at_due"]
     assert {r["synthetic_evidence"] for r in rows} == {"true"}
-    assert next(r for r in rows if r["commune_insee"] == "59143")["commune_name"] == \
-        "La Chapelle-d'Armentières"
+    assert next(r for r in rows if r["commune_insee"] == "59009")["commune_name"] == \
+        "Villeneuve-d'Ascq"
 
 
 def test_html_is_standalone(out):
@@ -263,7 +264,7 @@ def test_pages_render_without_overflow(out, tmp_path, artifacts_dir):
     for name in ("frte.pdf", "sheet.pdf", "council.pdf"):
         path = tmp_path / name
         path.write_bytes(out[name])
-        prefix = artifacts_dir / f"report-{out['breakdown'].shape[0]}-{name.replace('.', '-')}"
+        prefix = artifacts_dir / f"report-{out['backend']}-{name.replace('.', '-')}"
         subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(prefix)], check=True)
         html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
                               capture_output=True, text=True).stdout
