@@ -237,18 +237,33 @@ def write_buildings(path: Path, communes: dict, rows: int, rng: np.random.Genera
             }, schema=schema))
 
 
-def generate(out: Path, *, communes: int = 35_000, rows: int = 10_000_000, seed: int = 8) -> dict:
-    """Write the whole dataset into ``out``; return the paths written by name."""
+PARTS = ("communes", "premises_counts", "progress", "commitments", "buildings")
+
+
+def generate(
+    out: Path, *, communes: int = 35_000, rows: int = 10_000_000, seed: int = 8,
+    parts: tuple[str, ...] = PARTS,
+) -> dict[str, Path]:
+    """Write the chosen ``parts`` into ``out``; return the paths written by part.
+
+    Each part draws from its own random stream, so a part's bytes do not depend on the others.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    cells = make_communes(communes, rng)
-    paths = {name: out / name for name in ("communes.geojson", "premises_counts.csv",
-                                            "progress.csv", "commitments.csv", BUILDING_FILE)}
-    write_communes(paths["communes.geojson"], cells)
-    write_premises_counts(paths["premises_counts.csv"], cells, rng)
-    write_progress(paths["progress.csv"], cells, rng)
-    write_commitments(paths["commitments.csv"], cells)
-    write_buildings(paths[BUILDING_FILE], cells, rows, rng)
+    cells = make_communes(communes, np.random.default_rng([seed, 0]))
+    writers = {
+        "communes": ("communes.geojson", lambda p, rng: write_communes(p, cells)),
+        "premises_counts": ("premises_counts.csv",
+                            lambda p, rng: write_premises_counts(p, cells, rng)),
+        "progress": ("progress.csv", lambda p, rng: write_progress(p, cells, rng)),
+        "commitments": ("commitments.csv", lambda p, rng: write_commitments(p, cells)),
+        "buildings": (BUILDING_FILE, lambda p, rng: write_buildings(p, cells, rows, rng)),
+    }
+    paths = {}
+    for number, part in enumerate(PARTS, start=1):
+        if part in parts:
+            name, write = writers[part]
+            paths[part] = out / name
+            write(paths[part], np.random.default_rng([seed, number]))
     return paths
 
 

@@ -165,14 +165,19 @@ def import_commitments(obj: Context, file: Path | None, template: Path | None) -
 @click.option("--as-of", "as_of", help="Date of the data (else read from the file name).")
 @click.option("--chunksize", default=100_000, show_default=True, type=click.IntRange(1000))
 @click.option("--no-points", is_flag=True, help="Store only the per-commune counts.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler (tcp://host:8786) computing the counts; needs --no-points.")
 @click.pass_obj
 @_fail_on_bad_input
-def import_premises(obj: Context, file: Path, as_of, chunksize: int, no_points: bool) -> None:
+def import_premises(obj: Context, file: Path, as_of, chunksize: int, no_points: bool,
+                    scheduler: str | None) -> None:
     """Per-building IPE or ARCEP building file, streamed in chunks."""
     from rollout.importers import premises
 
+    if scheduler and not no_points:
+        raise click.UsageError("--scheduler computes the counts only: add --no-points")
     _report(premises.load(obj.engine, file, as_of=_parse_date(as_of, "--as-of"),
-                          chunksize=chunksize, keep_points=not no_points))
+                          chunksize=chunksize, keep_points=not no_points, scheduler=scheduler))
 
 
 @import_group.command("sites")

@@ -5,6 +5,14 @@ INSEE code get one from a point-in-polygon join on the loaded communes; building
 every loaded commune are skipped and counted. Per commune x operator, the counts of
 connectable (``DEPLOYE``) and on-demand (``RACCORDABLE DEMANDE``, ``RAD EN COURS DE
 DEPLOIEMENT``) premises become progress observations dated by the file's as-of date.
+
+Three ways, one result (tests/test_scale.py):
+- points kept, SpatiaLite (or ``bulk=False``): row inserts, join in Python (STRtree), totals
+  with pandas;
+- points kept, PostgreSQL: COPY, then the join and the totals in SQL (rollout/bulk.py);
+- ``keep_points=False``: totals only, streamed by ``rollout.scale.aggregate_buildings``
+  (Arrow, or Dask over file partitions when a scheduler address is given); progress rows go
+  in by COPY on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,10 +24,12 @@ import pandas as pd
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from geodata.premises import open_premises, summarise_chunk
+from geodata.premises import PremisesFile, open_premises, summarise_chunk
+from rollout import bulk
 from rollout.importing import ImportOutcome, LoadStats, run_import
 from rollout.models import FtthProgress, ImportBatch
 from rollout.operators import ensure_operator
+from rollout.scale import BuildingTotals, aggregate_buildings, combine, locate_chunk
 from rollout.spatial import CommuneLocator
 
 SOURCE = {"ipe": "ipe", "arcep_immeubles": "arcep_immeubles"}
@@ -34,47 +44,78 @@ def load(
     keep_points: bool = True,
     synthetic: bool = False,
     imported_by: str | None = None,
+    scheduler: str | None = None,
+    bulk_load: bool = True,
 ) -> ImportOutcome:
+    """Import a building file; see the module docstring.
+
+    ``scheduler``: address of a Dask scheduler computing the totals (points are not kept
+    then). ``bulk_load=False`` turns COPY and the SQL joins off on PostgreSQL (the reference
+    the tests compare them with).
+    """
+    if scheduler is not None and keep_points:
+        raise ValueError("a Dask scheduler computes totals only: pass keep_points=False")
+
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
-        opened = open_premises(path, as_of=as_of, chunksize=chunksize)
-        return _store(session, batch, opened, keep_points)
+        copy = bulk_load and session.connection().dialect.name == "postgresql"
+        if not keep_points:
+            totals = aggregate_buildings(path, CommuneLocator(session), as_of=as_of,
+                                         scheduler=scheduler, chunksize=chunksize)
+        elif copy:
+            totals = _store_copy(session, batch, open_premises(path, as_of=as_of,
+                                                               chunksize=chunksize))
+        else:
+            totals = _store(session, batch, open_premises(path, as_of=as_of,
+                                                          chunksize=chunksize),
+                            CommuneLocator(session))
+        return _stats(session, batch, totals, copy)
 
     return run_import(
         engine, path, "premises", loader, synthetic=synthetic, imported_by=imported_by
     )
 
 
-def _store(session: Session, batch: ImportBatch, opened, keep_points: bool) -> LoadStats:
-    locator = CommuneLocator(session)
+def _store(session: Session, batch: ImportBatch, opened: PremisesFile,
+           locator: CommuneLocator) -> BuildingTotals:
     summaries: list[pd.DataFrame] = []
-    rows_read = rows_loaded = located = outside = 0
+    rows_read = located = outside = 0
     for chunk in opened.chunks():
         rows_read += len(chunk)
-        insee = chunk["insee"].astype(object).where(chunk["insee"].notna(), None)
-        missing = insee.isna().to_numpy()
-        if missing.any():
-            insee.loc[missing] = locator.locate(
-                chunk.loc[missing, "lon"].to_numpy(), chunk.loc[missing, "lat"].to_numpy()
-            )
-            located += int(pd.notna(insee[missing]).sum())
-        inside = insee.isin(locator.known).to_numpy()
-        outside += int((~inside).sum())
-        chunk = chunk.assign(insee=insee)[inside]
-        if chunk.empty:
+        inside, found, out = locate_chunk(chunk, locator)
+        located, outside = located + found, outside + out
+        if inside.empty:
             continue
-        rows_loaded += len(chunk)
-        summaries.append(summarise_chunk(chunk))
-        if keep_points:
-            _insert_points(session, batch, chunk, opened.as_of)
-    summary = _progress_rows(session, batch, summaries, opened)
-    warnings = [f"{count} × {what}" for what, count in sorted(opened.warnings.items())]
-    if outside:
-        warnings.append(f"{outside} immeuble(s) hors des communes chargées : ignoré(s)")
+        summaries.append(summarise_chunk(inside))
+        _insert_points(session, batch, inside, opened.as_of)
+    return BuildingTotals(combine(summaries), rows_read, located, outside, opened.format,
+                          opened.as_of, "pandas", opened.warnings)
+
+
+def _store_copy(session: Session, batch: ImportBatch, opened: PremisesFile) -> BuildingTotals:
+    """PostgreSQL: COPY every point, then locate, drop the outsiders and total them in SQL."""
+    connection = session.connection()
+    rows_read = 0
+    for chunk in opened.chunks():
+        rows_read += len(chunk)
+        bulk.copy_points(connection, chunk, batch.id, opened.as_of)
+    located, outside = bulk.locate_points(connection, batch.id)
+    return BuildingTotals(bulk.summarise_points(connection, batch.id), rows_read, located,
+                          outside, opened.format, opened.as_of, "postgis", opened.warnings)
+
+
+def _stats(session: Session, batch: ImportBatch, totals: BuildingTotals,
+           copy: bool) -> LoadStats:
+    stored = _progress_rows(session, batch, totals, copy)
+    warnings = [f"{count} × {what}" for what, count in sorted(totals.warnings.items())]
+    if totals.outside:
+        warnings.append(f"{totals.outside} immeuble(s) hors des communes chargées : ignoré(s)")
     return LoadStats(
-        rows_read=rows_read, rows_loaded=rows_loaded, rows_skipped=outside, warnings=warnings,
+        rows_read=totals.rows_read, rows_loaded=totals.rows_loaded, rows_skipped=totals.outside,
+        warnings=warnings,
         summary={
-            "format": opened.format, "as_of": opened.as_of.isoformat(),
-            "located_by_spatial_join": located, "outside_communes": outside, **summary,
+            "format": totals.format, "as_of": totals.as_of.isoformat(),
+            "located_by_spatial_join": totals.located, "outside_communes": totals.outside,
+            "observations_stored": stored, "computed_by": totals.engine,
         },
     )
 
@@ -118,25 +159,27 @@ def _insert_points(session: Session, batch: ImportBatch, chunk: pd.DataFrame, as
     connection.exec_driver_sql(_POINT_SQL[dialect], rows)
 
 
-def _progress_rows(session: Session, batch: ImportBatch, summaries, opened) -> dict:
-    if not summaries:
-        return {"observations_stored": 0}
-    totals = (
-        pd.concat(summaries)
-        .groupby(["insee", "operator_code"], dropna=False, as_index=False)
-        .sum()
-    )
-    records = []
-    for row in totals.itertuples(index=False):
-        operator = None if pd.isna(row.operator_code) else str(row.operator_code)
-        if operator is not None:
-            ensure_operator(session, operator)
-        records.append({
-            "insee": row.insee, "operator_code": operator, "observed_on": opened.as_of,
-            "connectable": int(row.connectable), "rad": int(row.rad),
-            "premises_total": int(row.premises_total - row.abandoned),
-            "source": SOURCE[opened.format], "batch_id": batch.id, "source_row": None,
-            "source_column": None,
-        })
-    session.execute(insert(FtthProgress), records)
-    return {"observations_stored": len(records)}
+def _progress_rows(session: Session, batch: ImportBatch, totals: BuildingTotals,
+                   copy: bool) -> int:
+    summary = totals.summary
+    if summary.empty:
+        return 0
+    for operator in summary["operator_code"].dropna().unique():
+        ensure_operator(session, str(operator))
+    records = pd.DataFrame({
+        "insee": summary["insee"].astype(object),
+        "operator_code": summary["operator_code"].astype(object).where(
+            summary["operator_code"].notna(), None),
+        "observed_on": totals.as_of,
+        "connectable": summary["connectable"], "rad": summary["rad"],
+        # Abandoned buildings are no longer premises to serve.
+        "premises_total": summary["premises_total"] - summary["abandoned"],
+        "source": SOURCE[totals.format], "batch_id": batch.id,
+    })
+    if copy:
+        return bulk.copy_progress(session.connection(), records)
+    rows = [{**r, "connectable": int(r["connectable"]), "rad": int(r["rad"]),
+             "premises_total": int(r["premises_total"]), "source_row": None,
+             "source_column": None} for r in records.to_dict("records")]
+    session.execute(insert(FtthProgress), rows)
+    return len(rows)

@@ -1,0 +1,406 @@
+"""National scale: per-building totals streamed through Arrow or Dask, simplified commune layers.
+
+:func:`aggregate_buildings` gives the per commune x operator totals of a building file
+(``geodata.premises.SUMMARY_COLUMNS``) without storing points:
+
+- ``arrow``: ARCEP building files (FORMATS.md §3, the national file) in UTF-8 are parsed by
+  Arrow's streaming CSV reader, a block at a time (bounded memory); every column is checked
+  with the canonical reader's own rules, applied once per distinct value;
+- ``dask``: the same per-block function over ``dask.dataframe`` file partitions on a cluster
+  (``scheduler`` = its address); workers return totals for rows with an INSEE code and the
+  few rows without one, which are located here;
+- ``pandas``: the canonical reader (``open_premises(...).chunks()`` + ``summarise_chunk``),
+  used for IPE files, other encodings and as soon as a fast path meets anything it does not
+  take as-is, so that every defect is reported exactly as the canonical reader reports it.
+
+All three give identical totals (tests/test_scale.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import shapely
+
+# _-prefixed: the canonical reader's per-value rules, reused so that both paths agree.
+from geodata.premises import (
+    _STATUS_KEYS,
+    RAD_STATUSES,
+    STATUSES,
+    SUMMARY_COLUMNS,
+    PremisesFile,
+    _insee_code,
+    _status_day,
+    _status_key,
+    _text,
+    open_premises,
+    size_class_premises,
+    summarise_chunk,
+)
+
+ARROW_BLOCK_BYTES = 64 << 20
+DASK_BLOCK_BYTES = 64 << 20
+_KEYS = ("building_id", "x", "y", "insee", "operator_code", "size_class", "status",
+         "status_date")
+# Distinct values parsed once per process (INSEE codes, dates, operators, statuses).
+_CACHED_VALUES = 1 << 17
+_MEASURES = ("premises_total", "connectable", "rad", "abandoned", "buildings")
+_CONNECTABLE = STATUSES.index("deploye")
+_RAD = [STATUSES.index(s) for s in RAD_STATUSES]
+_ABANDONED = STATUSES.index("abandonne")
+
+
+class Locator(Protocol):
+    """What the aggregation needs from ``rollout.spatial.CommuneLocator``."""
+
+    known: set[str]
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class BuildingTotals:
+    """Totals of one building file: ``summary`` has SUMMARY_COLUMNS, sorted, int64 counts."""
+
+    summary: pd.DataFrame
+    rows_read: int
+    located: int
+    outside: int
+    format: str
+    as_of: dt.date
+    engine: str  # arrow | dask | pandas
+    warnings: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_read - self.outside
+
+
+class _NotClean(Exception):
+    """A value the fast path does not take as-is: the canonical reader decides."""
+
+
+def aggregate_buildings(
+    path: str | Path,
+    locator: Locator,
+    *,
+    as_of: dt.date | None = None,
+    scheduler: str | None = None,
+    block_bytes: int | None = None,
+    chunksize: int = 250_000,
+) -> BuildingTotals:
+    """Per commune x operator totals of a building file; see the module docstring.
+
+    Buildings without an INSEE code are located with ``locator``; buildings outside its
+    ``known`` communes are counted in ``outside`` and left out. Raises InputError for bad
+    input, with the canonical reader's rows and reasons. ``chunksize``: rows per chunk of
+    the canonical path.
+    """
+    opened = open_premises(path, as_of=as_of, chunksize=chunksize)
+    if opened.format == "arcep_immeubles" and opened.encoding == "utf-8-sig":
+        try:
+            if scheduler is not None:
+                return _dask_totals(opened, locator, scheduler, block_bytes or DASK_BLOCK_BYTES)
+            return _arrow_totals(opened, locator, block_bytes or ARROW_BLOCK_BYTES)
+        except (_NotClean, ValueError):  # ArrowInvalid, UnicodeDecodeError, ParserError
+            opened = open_premises(path, as_of=as_of, chunksize=chunksize)
+    return aggregate_chunks(opened, locator)
+
+
+def aggregate_chunks(opened: PremisesFile, locator: Locator) -> BuildingTotals:
+    """The single-process reference: canonical chunks, located, summarised, summed."""
+    summaries, rows_read, located, outside = [], 0, 0, 0
+    for chunk in opened.chunks():
+        rows_read += len(chunk)
+        inside, found, out = locate_chunk(chunk, locator)
+        located, outside = located + found, outside + out
+        if len(inside):
+            summaries.append(summarise_chunk(inside))
+    return BuildingTotals(combine(summaries), rows_read, located, outside, opened.format,
+                          opened.as_of, "pandas", opened.warnings)
+
+
+def locate_chunk(chunk: pd.DataFrame, locator: Locator) -> tuple[pd.DataFrame, int, int]:
+    """Fill missing INSEE codes by point in polygon; keep rows in known communes.
+
+    Returns the rows kept, how many were located and how many fell outside.
+    """
+    insee = chunk["insee"].astype(object).where(chunk["insee"].notna(), None)
+    missing = insee.isna().to_numpy()
+    located = 0
+    if missing.any():
+        insee.loc[missing] = locator.locate(
+            chunk.loc[missing, "lon"].to_numpy(), chunk.loc[missing, "lat"].to_numpy())
+        located = int(pd.notna(insee[missing]).sum())
+    inside = insee.isin(locator.known).to_numpy()
+    return chunk.assign(insee=insee)[inside], located, int((~inside).sum())
+
+
+def combine(summaries: list[pd.DataFrame]) -> pd.DataFrame:
+    """Sum partial summaries by (insee, operator_code), sorted, operator NA last."""
+    if not summaries:
+        frame = pd.DataFrame({c: pd.Series(dtype="int64") for c in SUMMARY_COLUMNS})
+        return frame.astype({"insee": "str", "operator_code": "str"})
+    totals = (pd.concat(summaries, ignore_index=True)
+              .astype({"insee": "str", "operator_code": "str"})
+              .groupby(["insee", "operator_code"], dropna=False, sort=True)[list(_MEASURES)]
+              .sum().reset_index())
+    return totals.astype({m: "int64" for m in _MEASURES})[SUMMARY_COLUMNS]
+
+
+# ---------------------------------------------------------------- fast paths
+
+
+def _arrow_totals(opened: PremisesFile, locator: Locator, block_bytes: int) -> BuildingTotals:
+    names = {k: opened.columns[k] for k in _KEYS if k in opened.columns}
+    # Repeated text (codes, statuses, dates) arrives dictionary-encoded: parsed once per value.
+    types = {n: pa.float64() if k in ("x", "y") else pa.string() if k == "building_id"
+             else pa.dictionary(pa.int32(), pa.string()) for k, n in names.items()}
+    reader = pacsv.open_csv(
+        opened.path,
+        read_options=pacsv.ReadOptions(block_size=block_bytes),
+        parse_options=pacsv.ParseOptions(delimiter=opened.delimiter, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(names.values()), column_types=types, null_values=[""],
+            strings_can_be_null=True),
+    )
+    parts = [partial_totals(pa.Table.from_batches([batch]), names) for batch in reader]
+    return _finish(parts, locator, opened, "arrow")
+
+
+def _dask_totals(
+    opened: PremisesFile, locator: Locator, scheduler: str, block_bytes: int
+) -> BuildingTotals:
+    import dask
+    import dask.dataframe as dd
+    from distributed import Client
+
+    names = {k: opened.columns[k] for k in _KEYS if k in opened.columns}
+    frame = dd.read_csv(
+        str(opened.path), sep=opened.delimiter, encoding=opened.encoding, dtype=str,
+        usecols=list(names.values()), keep_default_na=False, na_values=[""],
+        blocksize=block_bytes,
+    )
+    tasks = [dask.delayed(_pandas_partial)(part, names) for part in frame.to_delayed()]
+    with Client(scheduler) as client:
+        parts = client.gather(client.compute(tasks))
+    return _finish(parts, locator, opened, "dask")
+
+
+def _pandas_partial(frame: pd.DataFrame, names: dict[str, str]) -> tuple:
+    """A Dask partition (text columns) through the same per-block rules."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    try:
+        table = table.set_column(table.schema.get_field_index(names["x"]), names["x"],
+                                 pc.cast(table[names["x"]], pa.float64()))
+        table = table.set_column(table.schema.get_field_index(names["y"]), names["y"],
+                                 pc.cast(table[names["y"]], pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise _NotClean("coordinates") from None
+    return partial_totals(table, names)
+
+
+def partial_totals(
+    table: pa.Table, names: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame, int, Counter[str]]:
+    """One block of ARCEP rows -> (totals of rows with INSEE, rows without, rows, warnings).
+
+    Raises _NotClean on anything the canonical reader would reject or read differently.
+    """
+    n = table.num_rows
+    warnings: Counter[str] = Counter()
+    building = table[names["building_id"]]
+    if building.null_count or pc.any(pc.utf8_is_space(building)).as_py():
+        raise _NotClean("building_id")
+    lon, lat = (table[names[k]].to_numpy() for k in ("x", "y"))
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()
+            and (np.abs(lon) <= 180).all() and (np.abs(lat) <= 90).all()):
+        raise _NotClean("coordinates")  # also catches nulls (NaN)
+    status = _codes(table[names["status"]], _status_code, "status")
+    if (status < 0).any():
+        raise _NotClean("status")
+    premises = _codes(table.column(names["size_class"]) if "size_class" in names
+                      else pa.nulls(n, pa.string()), _size_premises, "size_class")
+    unknown = int((premises < 0).sum())
+    if unknown:
+        warnings["unknown building size class counted as 1 premises"] += unknown
+    warnings["premises estimated from building size class"] += n
+    premises = np.where(premises < 0, 1, premises).astype(np.int64)
+    if "status_date" in names:
+        unreadable = _codes(table[names["status_date"]], _date_readable, "status_date")
+        if (unreadable == 0).any():
+            warnings["unreadable status date left empty"] += int((unreadable == 0).sum())
+    insee, insee_labels = _labels(table, names.get("insee"), _insee_label, n)
+    if (insee == -2).any():
+        raise _NotClean("insee")
+    operator, operator_labels = _labels(table, names.get("operator_code"), _operator_label, n)
+    measures = {
+        "premises_total": premises,
+        "connectable": np.where(status == _CONNECTABLE, premises, 0),
+        "rad": np.where(np.isin(status, _RAD), premises, 0),
+        "abandoned": np.where(status == _ABANDONED, premises, 0),
+        "buildings": np.ones(n, dtype=np.int64),
+    }
+    ops = np.r_[operator_labels, None].astype(object)
+    operator = np.where(operator < 0, len(operator_labels), operator)
+    have = insee >= 0
+    key = insee[have] * len(ops) + operator[have]
+    size = len(insee_labels) * len(ops)
+    sums = {m: np.bincount(key, weights=v[have], minlength=size).astype(np.int64)
+            for m, v in measures.items()}
+    cells = np.flatnonzero(sums["buildings"])
+    known = pd.DataFrame({
+        "insee": np.asarray(insee_labels, dtype=object)[cells // len(ops)],
+        "operator_code": ops[cells % len(ops)],
+        **{m: v[cells] for m, v in sums.items()},
+    })
+    loose = pd.DataFrame({"lon": lon[~have], "lat": lat[~have],
+                          "operator_code": ops[operator[~have]],
+                          **{m: v[~have] for m, v in measures.items()}})
+    return known, loose, n, warnings
+
+
+def _finish(parts: list[tuple], locator: Locator, opened: PremisesFile,
+            engine: str) -> BuildingTotals:
+    warnings: Counter[str] = Counter()
+    summaries, rows_read, located, outside = [], 0, 0, 0
+    for known, loose, rows, part_warnings in parts:
+        rows_read += rows
+        warnings.update(part_warnings)
+        summaries.append(known)
+        if len(loose):
+            found = locator.locate(loose["lon"].to_numpy(), loose["lat"].to_numpy())
+            located += int(pd.notna(found).sum())
+            summaries.append(loose.drop(columns=["lon", "lat"]).assign(insee=found))
+    everything = combine([s.dropna(subset=["insee"]) for s in summaries])
+    inside = everything["insee"].isin(locator.known).to_numpy()
+    outside = rows_read - int(everything.loc[inside, "buildings"].sum())
+    summary = everything[inside].reset_index(drop=True)
+    return BuildingTotals(summary, rows_read, located, outside, opened.format, opened.as_of,
+                          engine, warnings)
+
+
+def _unique_map(column: pa.ChunkedArray | pa.Array, parse: Callable[[str], object]):
+    """Dictionary-encode ``column``; parse each distinct value once; (indices, parsed values)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.string())
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    null = encoded.indices.is_null().to_numpy(zero_copy_only=False)
+    parsed = [parse(v) for v in encoded.dictionary.to_pylist()]
+    return np.where(null, -1, np.nan_to_num(indices, nan=-1)).astype(np.int64), parsed
+
+
+def _codes(column, parse: Callable[[str | None], int], what: str) -> np.ndarray:
+    """Integer code per row from ``parse`` of each distinct value (``None`` for a null)."""
+    indices, parsed = _unique_map(column, parse)
+    table = np.array([*parsed, parse(None)], dtype=np.int64)
+    return table[indices]
+
+
+def _labels(table: pa.Table, name: str | None, parse, n: int) -> tuple[np.ndarray, list]:
+    """Canonical label index per row (-1 missing, -2 invalid) and the distinct labels."""
+    if name is None:
+        return np.full(n, -1, dtype=np.int64), []
+    indices, parsed = _unique_map(table[name], parse)
+    labels = sorted({p for p in parsed if isinstance(p, str)})
+    position = {label: i for i, label in enumerate(labels)}
+    table_ = np.array([position.get(p, -2 if p is False else -1) for p in parsed] + [-1],
+                      dtype=np.int64)
+    return table_[indices], labels
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _status_code(value: str | None) -> int:
+    text = None if value is None else _text(value)
+    status = None if text is None else _STATUS_KEYS.get(_status_key(text))
+    return -1 if status is None else STATUSES.index(status)
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _size_premises(value: str | None) -> int:
+    text = None if value is None else _text(value)
+    count = None if text is None else size_class_premises(text)
+    return -1 if count is None else count
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _date_readable(value: str | None) -> int:
+    text = None if value is None else _text(value)
+    return 1 if text is None or not np.isnat(_status_day(text)) else 0
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _insee_label(value: str) -> str | bool | None:
+    """The canonical INSEE code, None when blank, False when not a code."""
+    text = _text(value)
+    return None if text is None else (_insee_code(text) or False)
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _operator_label(value: str) -> str | None:
+    text = _text(value)
+    return None if text is None else text.upper()
+
+
+# ---------------------------------------------------------------- simplified layers
+
+# Half a screen pixel at the equator, in degrees, at zoom 0 (256-pixel tiles).
+_DEGREES_PER_PIXEL_Z0 = 360 / 256
+
+
+def zoom_tolerance(zoom: int) -> float:
+    """Simplification tolerance in degrees at a web-map zoom: half a pixel's width."""
+    return _DEGREES_PER_PIXEL_Z0 / 2 ** zoom / 2
+
+
+class SimplifiedCommunes:
+    """A commune layer simplified per zoom with ``shapely.coverage_simplify``, cached per zoom.
+
+    Coverage simplification moves each shared border once for both communes: neighbours stay
+    edge to edge (no gaps, no overlaps) whatever the tolerance. From ``full_zoom`` on the
+    original geometries are served.
+    """
+
+    def __init__(self, communes: gpd.GeoDataFrame, *, full_zoom: int = 13) -> None:
+        self.communes = communes.reset_index(drop=True)
+        self.full_zoom = full_zoom
+        self._cache: dict[int, gpd.GeoDataFrame] = {}
+        self._bounds = shapely.bounds(self.communes.geometry.to_numpy())
+
+    def at(self, zoom: int) -> gpd.GeoDataFrame:
+        """The whole layer at ``zoom`` (computed once per zoom)."""
+        zoom = min(max(int(zoom), 0), self.full_zoom)
+        if zoom not in self._cache:
+            self._cache[zoom] = simplified_communes(self.communes, zoom,
+                                                    full_zoom=self.full_zoom)
+        return self._cache[zoom]
+
+    def in_bbox(self, bbox: tuple[float, float, float, float], zoom: int) -> gpd.GeoDataFrame:
+        """Communes whose bounding box meets ``bbox`` (west, south, east, north) at ``zoom``."""
+        west, south, east, north = bbox
+        b = self._bounds
+        hit = (b[:, 0] <= east) & (b[:, 2] >= west) & (b[:, 1] <= north) & (b[:, 3] >= south)
+        return self.at(zoom)[hit]
+
+
+def simplified_communes(
+    communes: gpd.GeoDataFrame, zoom: int, *, full_zoom: int = 13
+) -> gpd.GeoDataFrame:
+    """The layer with borders simplified for ``zoom`` (pure; cache it: SimplifiedCommunes)."""
+    if zoom >= full_zoom:
+        return communes.copy()
+    simple = shapely.coverage_simplify(communes.geometry.to_numpy(), zoom_tolerance(zoom))
+    return communes.set_geometry(gpd.GeoSeries(simple, index=communes.index, crs=communes.crs))
