@@ -302,3 +302,30 @@ class PublicWorkCommune(Base):
         ForeignKey("public_work.id", ondelete="CASCADE"), index=True
     )
     insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), index=True)
+
+
+class UserAccount(Base):
+    """A person who signs in to the web app; the role decides what they may see and do."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # viewer | planner | legal | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime())
+
+
+class AuditEvent(Base):
+    """Who did what, when (imports, reports, sign-ins, user changes, backups): append only."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+    username: Mapped[str | None] = mapped_column(String(64))  # NULL: CLI or system
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str | None] = mapped_column(String(256))
+    details: Mapped[dict | None] = mapped_column(JSON)
