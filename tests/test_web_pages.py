@@ -146,7 +146,8 @@ def test_unknown_commune_and_operator_are_404_pages(client):
 
 
 def test_server_error_page_hides_the_exception(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "PROPAGATE_EXCEPTIONS": False})
+    app = create_app({"DATABASE_URL": demo_url, "PROPAGATE_EXCEPTIONS": False,
+                      "WARM_CACHE": False})
 
     @app.route("/boom")
     def boom():
