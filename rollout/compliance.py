@@ -103,7 +103,10 @@ def assessments(
     session: Session, as_of: dt.date, *, breakdown: bool = False
 ) -> pd.DataFrame:
     """Every stored milestone assessed as of ``as_of`` (perimeter rows, or their breakdown)."""
-    data = _inputs(session, as_of)
+    return _evaluate(_inputs(session, as_of), as_of, breakdown)
+
+
+def _evaluate(data: dict[str, pd.DataFrame], as_of: dt.date, breakdown: bool) -> pd.DataFrame:
     if data["milestones"].empty:
         return pd.DataFrame(columns=[
             "milestone_id", "agreement_id", "operator_code", "commune_insee", "metric",
@@ -121,8 +124,9 @@ def assessments(
 
 def commune_status(session: Session, as_of: dt.date) -> pd.DataFrame:
     """Worst status and longest delay per commune, perimeter milestones included."""
-    own = assessments(session, as_of)
+    data = _inputs(session, as_of)
+    own = _evaluate(data, as_of, breakdown=False)
     if own.empty:
         return pd.DataFrame(columns=["insee", "status", "delay_days", "milestones"])
-    parts = [own[own["commune_insee"].notna()], assessments(session, as_of, breakdown=True)]
+    parts = [own[own["commune_insee"].notna()], _evaluate(data, as_of, breakdown=True)]
     return assessment.commune_status(pd.concat([p for p in parts if len(p)], ignore_index=True))
