@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import InputError, Problem
+from rollout import audit
 from rollout.db import session_scope
 from rollout.models import ImportBatch, ImportError_
 
@@ -135,10 +136,12 @@ def run_import(
         with session_scope(engine) as session:
             existing = find_loaded(session, kind, sha256)
             if existing is not None:
-                return ImportOutcome(
+                outcome = ImportOutcome(
                     status="duplicate", kind=kind, file_name=name, sha256=sha256,
                     batch_id=existing.id,
                 )
+                _audit(session, outcome, size, imported_by)
+                return outcome
             batch = ImportBatch(
                 kind=kind, file_name=name, sha256=sha256, size_bytes=size, status="loaded",
                 started_at=started, imported_by=imported_by, synthetic=synthetic,
@@ -153,7 +156,14 @@ def run_import(
             batch.rows_skipped = stats.rows_skipped
             batch.finished_at = _utcnow()
             batch.summary = {**stats.summary, "warnings": stats.warnings}
-            batch_id = batch.id
+            outcome = ImportOutcome(
+                status="loaded", kind=kind, file_name=name, sha256=sha256, batch_id=batch.id,
+                rows_read=stats.rows_read, rows_loaded=stats.rows_loaded,
+                rows_skipped=stats.rows_skipped, warnings=stats.warnings,
+                summary=stats.summary,
+            )
+            # Same transaction as the batch: the event exists exactly when the data does.
+            _audit(session, outcome, size, imported_by)
     except InputError as exc:
         outcome = ImportOutcome(
             status="rejected", kind=kind, file_name=name, sha256=sha256, batch_id=None,
@@ -163,11 +173,7 @@ def run_import(
             engine, outcome, size, started, imported_by, synthetic, stored_path, exc.code
         )
         raise ImportRejected(outcome) from exc
-    return ImportOutcome(
-        status="loaded", kind=kind, file_name=name, sha256=sha256, batch_id=batch_id,
-        rows_read=stats.rows_read, rows_loaded=stats.rows_loaded,
-        rows_skipped=stats.rows_skipped, warnings=stats.warnings, summary=stats.summary,
-    )
+    return outcome
 
 
 def _journal_rejection(
@@ -194,7 +200,18 @@ def _journal_rejection(
         ]
         session.add(batch)
         session.flush()
+        outcome.batch_id = batch.id
+        _audit(session, outcome, size, imported_by)
         return batch.id
+
+
+def _audit(session: Session, outcome: ImportOutcome, size: int, username: str | None) -> None:
+    """One ``import`` audit event per attempt: loaded, duplicate or rejected."""
+    audit.record(session, "import", username, outcome.batch_id, {
+        "kind": outcome.kind, "status": outcome.status, "file_name": outcome.file_name,
+        "sha256": outcome.sha256, "size_bytes": size, "rows_loaded": outcome.rows_loaded,
+        "problems": len(outcome.problems),
+    })
 
 
 def _directory_sha256(folder: Path) -> str:

@@ -1,0 +1,178 @@
+"""User accounts, roles and what each role may do.
+
+Passwords are stored as werkzeug scrypt hashes, never in clear. Usernames are
+case-insensitive (stored in lower case). Every change and every sign-in attempt is written
+to the audit log in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from rollout import audit
+from rollout.models import UserAccount
+
+_VIEWER = frozenset({"map", "commune_pages", "sheets"})
+_PLANNER = _VIEWER | {"exports", "gaps", "dig_once"}
+_LEGAL = _PLANNER | {"operator_delay_reports", "evidence"}
+_ADMIN = _LEGAL | {"imports", "users", "audit_log"}
+# Each role has the permissions of the one before it (issue 7, "Access").
+ROLES: Mapping[str, frozenset[str]] = {
+    "viewer": _VIEWER, "planner": _PLANNER, "legal": _LEGAL, "admin": _ADMIN,
+}
+PERMISSIONS = _ADMIN
+MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B minimum for user-chosen secrets
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+USER_COLUMNS = ["username", "role", "active", "created_at", "last_login_at"]
+
+
+class AccountError(ValueError):
+    """A refused account operation; ``code`` is stable, the message is user-safe."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def can(role: str | None, permission: str) -> bool:
+    """Whether ``role`` (``None``: anonymous) has ``permission``."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"permission was {permission!r}; expected one of {sorted(PERMISSIONS)}")
+    if role is None:
+        return False
+    return permission in _role_permissions(role)
+
+
+def _role_permissions(role: str) -> frozenset[str]:
+    if role not in ROLES:
+        raise AccountError(f"role was {role!r}; expected one of {list(ROLES)}", "bad_role")
+    return ROLES[role]
+
+
+def _normalise(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME_PATTERN.fullmatch(name):
+        raise AccountError(
+            f"username was {username!r}; expected 1 to 64 letters, digits or . _ @ - "
+            "(starting with a letter or digit)", "bad_username",
+        )
+    return name
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _get(session: Session, username: str) -> UserAccount:
+    user = session.scalar(select(UserAccount).where(UserAccount.username == _normalise(username)))
+    if user is None:
+        raise AccountError(f"no user named {username!r}", "unknown_user")
+    return user
+
+
+def add_user(
+    session: Session, username: str, password: str, role: str, *, actor: str | None = None
+) -> UserAccount:
+    """Create an active account; ``actor`` is who did it (``None``: the command line)."""
+    name = _normalise(username)
+    _role_permissions(role)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"password has {len(password)} characters; at least {MIN_PASSWORD_LENGTH} needed",
+            "weak_password",
+        )
+    if session.scalar(select(UserAccount.id).where(UserAccount.username == name)) is not None:
+        raise AccountError(f"user {name!r} already exists", "user_exists")
+    user = UserAccount(username=name, password_hash=generate_password_hash(password), role=role,
+                       active=True, created_at=_utcnow())
+    session.add(user)
+    session.flush()
+    audit.record(session, "user_added", actor, name, {"role": role})
+    return user
+
+
+def list_users(session: Session) -> pd.DataFrame:
+    """Accounts by username: ``username``, ``role``, ``active`` (bool), ``created_at`` and
+    ``last_login_at`` (naive UTC, ``None`` if never signed in); never the hashes."""
+    rows = session.execute(
+        select(UserAccount.username, UserAccount.role, UserAccount.active,
+               UserAccount.created_at, UserAccount.last_login_at)
+        .order_by(UserAccount.username)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=USER_COLUMNS, dtype=object)
+
+
+def _check_not_last_admin(session: Session, user: UserAccount) -> None:
+    """Refuse to leave the site without an active admin (nobody could manage users then)."""
+    if user.role != "admin" or not user.active:
+        return
+    admins = session.scalar(
+        select(func.count()).select_from(UserAccount)
+        .where(UserAccount.role == "admin", UserAccount.active.is_(True))
+    )
+    if admins <= 1:
+        raise AccountError(f"{user.username!r} is the last active admin", "last_admin")
+
+
+def remove_user(session: Session, username: str, *, actor: str | None = None) -> None:
+    """Delete an account; its past audit events keep the username."""
+    user = _get(session, username)
+    _check_not_last_admin(session, user)
+    session.delete(user)
+    session.flush()
+    audit.record(session, "user_removed", actor, user.username, {"role": user.role})
+
+
+def set_role(
+    session: Session, username: str, role: str, *, actor: str | None = None
+) -> UserAccount:
+    """Change an account's role."""
+    _role_permissions(role)
+    user = _get(session, username)
+    if user.role == role:
+        return user
+    if role != "admin":
+        _check_not_last_admin(session, user)
+    before, user.role = user.role, role
+    session.flush()
+    audit.record(session, "role_changed", actor, user.username, {"from": before, "to": role})
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a password of anyone")
+
+
+def verify_password(session: Session, username: str, password: str) -> UserAccount | None:
+    """The active account if the password matches, else ``None``; audited either way.
+
+    An unknown or inactive user costs the same scrypt computation as a wrong password, so
+    response times do not reveal which usernames exist.
+    """
+    try:
+        name = _normalise(username)
+    except AccountError:
+        name = None
+    user = None if name is None else session.scalar(
+        select(UserAccount).where(UserAccount.username == name)
+    )
+    stored = user.password_hash if user is not None else _dummy_hash()
+    matches = check_password_hash(stored, password)
+    if user is None or not user.active or not matches:
+        reason = ("unknown_user" if user is None else "inactive" if not user.active
+                  else "wrong_password")
+        audit.record(session, "login_failed", name or username.strip()[:64], None,
+                     {"reason": reason})
+        return None
+    user.last_login_at = _utcnow()
+    audit.record(session, "login", user.username, None, {"role": user.role})
+    return user
