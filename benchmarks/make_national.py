@@ -85,13 +85,14 @@ def make_communes(n: int, rng: np.random.Generator) -> dict:
     box = shapely.box(*BBOX)
     cells = shapely.get_parts(shapely.voronoi_polygons(
         shapely.multipoints(seeds), extend_to=box, ordered=True))
-    cells = shapely.intersection(cells, box)
-    # A disk of half the distance to the nearest other seed lies inside the seed's cell.
+    cells = _detailed(shapely.intersection(cells, box), min(cell_x, cell_y) / 20)
+    # A disk of half the distance to the nearest other seed lies inside the seed's (straight)
+    # cell; 0.35 of it leaves room for the bent borders (moved by 1 % of a cell at most).
     tree = shapely.STRtree(seeds)
     _, nearest = tree.query_nearest(seeds, exclusive=True, return_distance=True,
                                          all_matches=False)
     edge = np.minimum.reduce([x - west, east - x, y - south, north - y])
-    radius = np.minimum(0.45 * nearest, 0.9 * edge)
+    radius = np.minimum(0.35 * nearest, 0.9 * edge)
     # Departments: 96 blocks of the grid (12 bands x 8), numbered west to east, south to north.
     block = (gy.ravel() * 8 // rows) * 12 + gx.ravel() * 12 // cols
     order = np.lexsort((gx.ravel(), gy.ravel(), block))
@@ -103,6 +104,24 @@ def make_communes(n: int, rng: np.random.Generator) -> dict:
     population = np.maximum(rng.lognormal(6.2, 1.3, len(insee)).astype(np.int64), 20)
     return {"insee": insee, "geometry": cells, "x": x, "y": y, "radius": radius,
             "population": population, "department": np.array(DEPARTMENTS)[block]}
+
+
+def _detailed(cells: np.ndarray, step: float) -> np.ndarray:
+    """Borders with a vertex every ``step`` degrees, bent like real ones (IGN: hundreds of
+    vertices per commune).
+
+    Every vertex moves by one smooth function of its position (slope well below 1, zero on the
+    outer box), so a vertex shared by neighbours moves the same way for both: still a coverage.
+    """
+    west, south, east, north = BBOX
+    dense = shapely.segmentize(cells, step)
+    xy = shapely.get_coordinates(dense)
+    to_edge = np.minimum.reduce([xy[:, 0] - west, east - xy[:, 0], xy[:, 1] - south,
+                                 north - xy[:, 1]])
+    amplitude = 0.2 * step * np.clip(to_edge / step, 0, 1)
+    wave = 2 * np.pi / (3 * step)
+    moved = xy + amplitude[:, None] * np.c_[np.sin(xy[:, 1] * wave), np.cos(xy[:, 0] * wave)]
+    return shapely.set_precision(shapely.set_coordinates(dense, moved), 1e-6)
 
 
 def write_communes(path: Path, communes: dict) -> None:
