@@ -106,8 +106,10 @@ def _all_points(session: Session) -> gpd.GeoDataFrame:
                gfunc.ST_X(PremisesPoint.geom), gfunc.ST_Y(PremisesPoint.geom))
         .where(PremisesPoint.insee.is_not(None))
     ).all()
-    frame = pd.DataFrame(rows, columns=["building_id", "insee", "premises", "status",
-                                        "observed_on", "batch_id", "lon", "lat"])
+    # Plain tuples: pandas probes each SQLAlchemy Row for namedtuple fields, a third of the time.
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["building_id", "insee", "premises",
+                                                            "status", "observed_on", "batch_id",
+                                                            "lon", "lat"])
     # A building listed by several operators (or re-imported) in one vintage counts once.
     frame = frame.sort_values("batch_id").drop_duplicates(
         ["insee", "observed_on", "building_id"], keep="last"
@@ -244,18 +246,37 @@ def _coverage_observations(
         points = points[points["insee"].isin(set(insee))]
     fives = coverage.sites_geodataframe(fives).to_crs(metric)
     operators = sorted(set(fives["operator_code"]))
-    vintages = sorted(set(points["observed_on"]))
-    chosen: dict[tuple, gpd.GeoDataFrame] = {}
-    frames = []
-    for day in observation_dates(first, as_of):
-        # Which vintages exist by ``day`` decides the points used: select them once per set.
-        key = tuple(v for v in vintages if v <= day)
-        if key not in chosen:
-            chosen[key] = _vintage(points, day)
-        areas = coverage.coverage_areas(fives, communes, day, radii, crs=metric)
-        shares = _shares(areas, communes, chosen[key], operators)
-        frames.append(shares.assign(as_of=day))
-    return pd.concat(frames, ignore_index=True)[columns]
+    days = observation_dates(first, as_of)
+    # The same split as _shares: premises points where a commune has some, else population.
+    with_points = set(points["insee"])
+    parts = []
+    if with_points:
+        parts.append(coverage.coverage_history(
+            fives, communes[communes["insee"].isin(with_points)], days,
+            premises_points=_vintage_spans(points), operators=operators, radii=radii, crs=metric,
+        ))
+    rest = communes[~communes["insee"].isin(with_points)]
+    if len(rest):
+        parts.append(coverage.coverage_history(
+            fives, rest.assign(population=rest["population"].astype(float).fillna(0.0)), days,
+            operators=operators, radii=radii, crs=metric,
+        ))
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    found = pd.concat(parts, ignore_index=True)
+    return found.sort_values(["as_of", "insee", "operator_code"], ignore_index=True)[columns]
+
+
+def _vintage_spans(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``points`` with the days their vintage is the one :func:`_vintage` picks.
+
+    ``valid_from`` is the vintage's date (open for a commune's earliest, used before it),
+    ``valid_until`` the commune's next vintage (open for its latest).
+    """
+    spans = points[["insee", "observed_on"]].drop_duplicates().sort_values(["insee", "observed_on"])
+    spans["valid_until"] = spans.groupby("insee")["observed_on"].shift(-1)
+    spans["valid_from"] = spans["observed_on"].where(spans["insee"].duplicated())
+    return points.merge(spans, on=["insee", "observed_on"], how="left")
 
 
 def no_5g_gaps(session: Session, as_of: dt.date,
