@@ -14,21 +14,23 @@ import glob
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from rollout import audit
-from rollout.db import is_sqlite, session_scope
+from rollout.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite, session_scope
 from rollout.importing import file_sha256
 from rollout.migrate import upgrade
 from rollout.models import Base
 
+AUDIT_WAIT_MS = 2_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 # TOC entries left out of a restore: the extension and the public schema already exist in
@@ -66,6 +68,7 @@ class BackupInfo:
     backend: str
     size_bytes: int
     sha256: str
+    audited: bool = True
 
 
 def is_empty(engine: Engine) -> bool:
@@ -85,7 +88,7 @@ def backup(engine: Engine, target: str | Path, *, username: str | None = None) -
     partial.unlink(missing_ok=True)
     try:
         if is_sqlite(engine):
-            _sqlite_backup(_sqlite_path(engine), partial)
+            _sqlite_backup(engine, partial)
             backend = "spatialite"
         else:
             _run(_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
@@ -95,9 +98,23 @@ def backup(engine: Engine, target: str | Path, *, username: str | None = None) -
     finally:
         partial.unlink(missing_ok=True)
     info = BackupInfo(target, backend, target.stat().st_size, file_sha256(target))
-    with session_scope(engine) as session:
-        audit.record(session, "backup", username, target.name,
-                     {"backend": backend, "size_bytes": info.size_bytes, "sha256": info.sha256})
+    details = {"backend": backend, "size_bytes": info.size_bytes, "sha256": info.sha256}
+    if backend == "postgis":
+        with session_scope(engine) as session:
+            audit.record(session, "backup", username, target.name, details)
+        return info
+    # SQLite has one writer at a time: a running import would make this event wait for its
+    # end (or fail after the busy timeout), yet the copy is already made. Wait a little only.
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute(f"PRAGMA busy_timeout = {AUDIT_WAIT_MS}")
+        try:
+            with Session(bind=connection) as session, session.begin():
+                audit.record(session, "backup", username, target.name, details)
+        except OperationalError:
+            return replace(info, audited=False)
+        finally:
+            driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     return info
 
 
@@ -111,7 +128,7 @@ def restore(
     """
     source = Path(source)
     backend = "spatialite" if is_sqlite(engine) else "postgis"
-    _check_backup_file(source, backend)
+    _check_backup_file(source, backend, engine.dialect.dbapi)
     if not force and not is_empty(engine):
         raise BackupError(
             "the database already holds data; restoring would replace it: add --force",
@@ -119,7 +136,7 @@ def restore(
         )
     engine.dispose()
     if backend == "spatialite":
-        _sqlite_restore(source, _sqlite_path(engine))
+        _sqlite_restore(engine, source)
     else:
         _pg_restore(engine.url, source)
     engine.dispose()
@@ -140,15 +157,17 @@ def _sqlite_path(engine: Engine) -> Path:
     return Path(database)
 
 
-def _sqlite_backup(database: Path, target: Path) -> None:
-    if not database.exists():
-        raise BackupError(f"database file {database} does not exist", "not_found")
-    source = sqlite3.connect(database, timeout=30)
-    copy = sqlite3.connect(target)
+def _sqlite_backup(engine: Engine, target: Path) -> None:
+    if not _sqlite_path(engine).exists():
+        raise BackupError(f"database file {_sqlite_path(engine)} does not exist", "not_found")
+    # The engine's own SQLite library on both sides: two SQLite copies in one process do
+    # not see each other's locks (WAL shared memory), which corrupts reads.
+    source = engine.raw_connection()
+    copy = engine.dialect.dbapi.connect(str(target))
     try:
         # One step (pages=-1): a single read transaction, hence a consistent snapshot even
         # while an import writes (WAL readers do not block writers).
-        source.backup(copy)
+        source.driver_connection.backup(copy)
         copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal
         _check_integrity(copy, target)
     finally:
@@ -156,42 +175,32 @@ def _sqlite_backup(database: Path, target: Path) -> None:
         source.close()
 
 
-def _sqlite_restore(source: Path, database: Path) -> None:
-    backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    live = sqlite3.connect(database, timeout=30)
+def _sqlite_restore(engine: Engine, source: Path) -> None:
+    saved = engine.dialect.dbapi.connect(f"file:{source}?mode=ro", uri=True)
+    live = engine.raw_connection()
     try:
-        backup_db.backup(live)
-        _check_integrity(live, database)
+        saved.backup(live.driver_connection)
+        _check_integrity(live.driver_connection, _sqlite_path(engine))
     finally:
         live.close()
-        backup_db.close()
+        saved.close()
 
 
-def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
+def _check_integrity(connection, path: Path) -> None:
     result = connection.execute("PRAGMA quick_check").fetchone()[0]
     if result != "ok":
         raise RuntimeError(f"{path}: integrity check failed: {result}")
 
 
-def _check_backup_file(source: Path, backend: str) -> None:
+def _check_backup_file(source: Path, backend: str, dbapi) -> None:
+    """Refuse anything but a rollout backup made on ``backend`` (``dbapi``: its driver)."""
     if not source.is_file():
         raise BackupError(f"{source}: backup file not found", "not_found")
     with open(source, "rb") as fh:
         head = fh.read(len(SQLITE_MAGIC))
-    if head.startswith(PGDUMP_MAGIC):
-        found = "postgis"
-    elif head == SQLITE_MAGIC:
-        found = "spatialite"
-        connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        try:
-            tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.DatabaseError as exc:
-            raise BackupError(f"{source}: unreadable SQLite file ({exc})", "bad_backup") from None
-        finally:
-            connection.close()
-        if "alembic_version" not in tables:
-            raise BackupError(f"{source}: not a rollout database backup", "bad_backup")
-    else:
+    found = ("postgis" if head.startswith(PGDUMP_MAGIC)
+             else "spatialite" if head == SQLITE_MAGIC else None)
+    if found is None:
         raise BackupError(
             f"{source}: neither a SpatiaLite backup nor a pg_dump custom-format file",
             "bad_backup",
@@ -201,6 +210,16 @@ def _check_backup_file(source: Path, backend: str) -> None:
             f"{source} is a {found} backup; this database is {backend}: restore it into a "
             f"{found} database", "bad_backup",
         )
+    if backend == "spatialite":
+        connection = dbapi.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
+        except dbapi.DatabaseError as exc:
+            raise BackupError(f"{source}: unreadable SQLite file ({exc})", "bad_backup") from None
+        finally:
+            connection.close()
+        if "alembic_version" not in tables:
+            raise BackupError(f"{source}: not a rollout database backup", "bad_backup")
 
 
 def _pg_tool(name: str) -> str:

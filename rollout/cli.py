@@ -698,6 +698,9 @@ def backup_cmd(obj: Context, file: Path, force: bool) -> None:
     info = backup(obj.engine, file)
     click.echo(f"sauvegarde écrite : {info.path} ({info.size_bytes} octets, sha256 "
                f"{info.sha256[:12]}…)")
+    if not info.audited:
+        click.echo("  attention : un import en cours empêche d'inscrire la sauvegarde au "
+                   "journal d'audit ; la copie, elle, est complète", err=True)
 
 
 @main.command("restore")
