@@ -29,7 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture
 def live_server(demo_url: str) -> Iterator[str]:
     """The app on 127.0.0.1 and a free port, served from a thread."""
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

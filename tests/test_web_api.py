@@ -12,6 +12,7 @@ from shapely.geometry import shape
 from sqlalchemy import text
 
 from rollout.db import make_engine
+from tests.web_login import sign_in
 from webmap import create_app
 
 FEATURE_KEYS = {"insee", "name", "population", "area_km2", "premises", "premises_as_of",
@@ -22,7 +23,9 @@ FEATURE_KEYS = {"insee", "name", "population", "area_km2", "premises", "premises
 @pytest.fixture
 def client(demo_url):
     app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
-    yield app.test_client()
+    client = app.test_client()
+    sign_in(client, "admin")
+    yield client
     app.extensions["rollout_engine"].dispose()
 
 

@@ -18,8 +18,10 @@ import pyogrio
 import pytest
 
 from rollout.models import ImportBatch, ImportError_
+from tests.web_login import sign_in
 from webmap import create_app
 from webmap.assets import external_urls
+from webmap.auth import requires
 
 PAGES = ["/", "/?lang=en", "/?indicator=status", "/communes", "/communes?sort=population",
          "/communes/59350", "/communes/59350?as_of=2018-03-31", "/operators", "/operators/FRTE",
@@ -35,7 +37,9 @@ def app(demo_url):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    client = app.test_client()
+    sign_in(client, "admin")
+    return client
 
 
 def _map_config(html: str) -> dict:
@@ -150,6 +154,7 @@ def test_server_error_page_hides_the_exception(demo_url):
                       "WARM_CACHE": False})
 
     @app.route("/boom")
+    @requires(None)
     def boom():
         raise RuntimeError("secret internal detail")
 
@@ -176,6 +181,7 @@ def test_language_from_parameter_cookie_and_header(client):
     # The choice is remembered by a cookie on the same client.
     assert "Municipalities" in client.get("/imports").get_data(as_text=True)
     fresh = client.application.test_client()
+    sign_in(fresh, "admin")
     assert ">Communes<" in fresh.get("/imports").get_data(as_text=True)
     accept = fresh.get("/imports", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert "Import history" in accept.get_data(as_text=True)
@@ -199,8 +205,10 @@ def test_imports_page_shows_rejected_rows(db_url):
                                          reason="not a number"))
         session.add(batch)
     engine.dispose()
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
-    html = app.test_client().get("/imports").get_data(as_text=True)
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "PUBLIC_MODE": True})
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    html = admin.get("/imports").get_data(as_text=True)
     assert "broken.csv" in html and "douze" in html and "not a number" in html
     # An empty database still renders the map, saying that nothing is loaded.
     empty = app.test_client().get("/")
@@ -237,8 +245,8 @@ def test_commune_page_counts_sites_and_works_touching_it(client):
 
 def test_configured_basemap_is_the_only_outside_url(demo_url):
     tiles = "https://tile.example.org/{z}/{x}/{y}.png"
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "TILES": tiles,
-                      "TILES_ATTRIBUTION": "© example"})
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True,
+                      "TILES": tiles, "TILES_ATTRIBUTION": "© example"})
     response = app.test_client().get("/")
     html = response.get_data(as_text=True)
     assert tiles in html

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
-import secrets
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +18,34 @@ from rollout.db import make_engine, session_scope
 from rollout.formatting import fr_date, fr_int, fr_number, fr_share
 
 
+def env_flag(name: str, default: bool) -> bool:
+    """A yes/no environment variable (1/true/yes/on, 0/false/no/off); ``default`` if unset."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} was {raw!r}; expected 1/true/yes/on or 0/false/no/off")
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` needs ``DATABASE_URL`` (else Settings' default applies).
 
     Other keys: ``TILES`` / ``TILES_ATTRIBUTION`` (basemap; ``none`` works offline),
-    ``METRIC_CRS``, ``TESTING``, ``SECRET_KEY``, ``WARM_CACHE`` (default: not testing).
+    ``METRIC_CRS``, ``TESTING``, ``WARM_CACHE`` (default: not testing), and for access
+    control (environment variable in brackets):
+
+    - ``PUBLIC_MODE`` (``ROLLOUT_PUBLIC_MODE``, default off): anonymous visitors see the map,
+      commune pages and sheets;
+    - ``SECRET_KEY`` (``ROLLOUT_SECRET_KEY``; default: a key file created with mode 0600
+      next to the SpatiaLite database, see :func:`webmap.security.key_file_path`);
+    - ``SESSION_COOKIE_SECURE`` (``ROLLOUT_SESSION_COOKIE_SECURE``, default off: set it when
+      served over https);
+    - ``MAX_CONTENT_LENGTH`` (``ROLLOUT_MAX_UPLOAD_MB``, default 200 MB) and
+      ``UPLOAD_FOLDER`` (``ROLLOUT_UPLOAD_FOLDER``, default ``uploads`` next to the database);
+    - ``LOGIN_RATE_LIMIT``: (failures, seconds) per username and address, default (5, 900).
     """
     settings = Settings()
     app = Flask(__name__)
@@ -30,30 +54,49 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TILES=settings.tiles,
         TILES_ATTRIBUTION=settings.tiles_attribution,
         METRIC_CRS=settings.metric_crs,
-        SECRET_KEY=secrets.token_hex(32),
         JSON_SORT_KEYS=False,
+        PUBLIC_MODE=env_flag("ROLLOUT_PUBLIC_MODE", False),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=env_flag("ROLLOUT_SESSION_COOKIE_SECURE", False),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        MAX_CONTENT_LENGTH=int(os.environ.get("ROLLOUT_MAX_UPLOAD_MB", "200")) * 1024 * 1024,
+        LOGIN_RATE_LIMIT=(5, 900),
     )
     app.config.update(config or {})
-    app.extensions["rollout_engine"] = make_engine(app.config["DATABASE_URL"])
+    from webmap import auth, compress, errors, i18n, security
 
-    from webmap import compress, errors, i18n, security
-    from webmap.views import api, export, pages
+    url = app.config["DATABASE_URL"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = security.secret_key(url)
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(os.environ.get("ROLLOUT_UPLOAD_FOLDER")
+                                          or security.upload_folder(url))
+    app.extensions["rollout_engine"] = make_engine(url)
+
+    from flask_wtf.csrf import CSRFProtect
+
+    from webmap.views import admin, api, export, pages
 
     app.jinja_env.filters.update(fr_int=fr_int, fr_share=fr_share, fr_date=fr_date,
                                  fr_number=fr_number)
     i18n.init_app(app)
+    CSRFProtect(app)
+    auth.init_app(app)
     security.init_app(app)
     compress.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(export.bp)
+    app.register_blueprint(admin.bp)
     _register_reports(app)
     if app.config.get("WARM_CACHE", not app.testing):
         # Milestone assessments take seconds: compute the home page once in the background
-        # so the first visitor does not wait for them.
-        threading.Thread(target=lambda: app.test_client().get("/"), name="rollout-warm",
-                         daemon=True).start()
+        # so the first visitor does not wait for them (signed in or not).
+        threading.Thread(
+            target=lambda: app.test_client().get("/", environ_base={auth.WARM_UP_ENVIRON: True}),
+            name="rollout-warm", daemon=True).start()
     return app
 
 

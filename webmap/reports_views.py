@@ -1,16 +1,26 @@
 """Report downloads: a thin adapter over :mod:`reports` (404 unknown operator or commune,
 400 bad ``as_of``). The app factory registers ``reports_bp``; it reads the engine from
-``app.extensions["rollout_engine"]``."""
+``app.extensions["rollout_engine"]``.
+
+Every download is written to the audit log (issue 7) in the transaction that read its data:
+the report id printed in its footer, and as fingerprint the sha256 of the delivered file
+(reports are deterministic, so the same data and as-of give the same file and digest).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, current_app, request
 
 from geodata.errors import InputError
+from rollout import audit
 from rollout.db import session_scope
+from webmap.auth import current_user, requires
+from webmap.security import allow_inline_styles
 
 reports_bp = Blueprint("reports", __name__)
 
@@ -36,39 +46,69 @@ def _as_of() -> dt.date:
         abort(400, description=f"as_of was {raw!r}; expected a calendar date written YYYY-MM-DD")
 
 
-def _send(render, name: str, fmt: str, allowed: tuple[str, ...], *args) -> Response:
+def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
+          allowed: tuple[str, ...]) -> Response:
     if fmt not in allowed:
         abort(404, description=f"format {fmt!r} not offered; expected one of {list(allowed)}")
     as_of = _as_of()
+    user = current_user()
     try:
         with session_scope(current_app.extensions["rollout_engine"]) as session:
-            payload = render(session, *args, as_of, fmt)
+            report_id, payload = build(session, as_of, fmt)
+            asked = {**key, "as_of": as_of, "format": fmt, "via": "web"}
+            audit.record_report(session, kind, asked, report_id,
+                                hashlib.sha256(payload).hexdigest(),
+                                user.username if user is not None else None)
     except InputError as exc:
         abort(404, description=str(exc.problems[0].reason))
+    if fmt == "html":
+        allow_inline_styles(payload.decode("utf-8"))
     disposition = "inline" if fmt in ("pdf", "html") else "attachment"
     return Response(payload, mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f'{disposition}; filename="{name}-{as_of.isoformat()}.{fmt}"'})
 
 
+# The builders and options of reports.render_*, called here step by step because the audit
+# log needs the document's report id, which render_* does not return.
 @reports_bp.get("/operators/<code>/delay-report.<fmt>")
+@requires("operator_delay_reports")
 def operator_delay(code: str, fmt: str) -> Response:
-    """Operator-delay report (pdf, xlsx, csv, html)."""
-    from reports import OPERATOR_DELAY_FORMATS, render_operator_delay
+    """Operator-delay report (pdf, xlsx, csv, html): legal staff only."""
+    from reports import OPERATOR_DELAY_FORMATS, _render
+    from reports import operator_delay as report
 
-    return _send(render_operator_delay, f"retard-{code}", fmt, OPERATOR_DELAY_FORMATS, code)
+    def build(session, as_of: dt.date, fmt: str) -> tuple[str, bytes]:
+        document = report.build(session, code, as_of, with_charts=fmt in ("pdf", "html"))
+        return document.report_id, _render(document, fmt, OPERATOR_DELAY_FORMATS)
+
+    return _send(build, "operator-delay", {"operator": code}, f"retard-{code}", fmt,
+                 OPERATOR_DELAY_FORMATS)
 
 
 @reports_bp.get("/communes/<insee>/sheet.<fmt>")
+@requires("sheets")
 def commune_sheet(insee: str, fmt: str) -> Response:
     """One-page commune sheet (pdf, html)."""
-    from reports import COMMUNE_SHEET_FORMATS, render_commune_sheet
+    from reports import COMMUNE_SHEET_FORMATS, _render
+    from reports import commune_sheet as report
 
-    return _send(render_commune_sheet, f"commune-{insee}", fmt, COMMUNE_SHEET_FORMATS, insee)
+    def build(session, as_of: dt.date, fmt: str) -> tuple[str, bytes]:
+        document = report.build(session, insee, as_of)
+        return document.report_id, _render(document, fmt, COMMUNE_SHEET_FORMATS, compact=True)
+
+    return _send(build, "commune", {"commune": insee}, f"commune-{insee}", fmt,
+                 COMMUNE_SHEET_FORMATS)
 
 
 @reports_bp.get("/council.<fmt>")
+@requires("sheets")
 def council(fmt: str) -> Response:
     """Council summary (pdf, xlsx)."""
-    from reports import COUNCIL_FORMATS, render_council
+    from reports import COUNCIL_FORMATS, _render
+    from reports import council as report
 
-    return _send(render_council, "conseil", fmt, COUNCIL_FORMATS)
+    def build(session, as_of: dt.date, fmt: str) -> tuple[str, bytes]:
+        document = report.build(session, as_of, with_charts=fmt == "pdf")
+        return document.report_id, _render(document, fmt, COUNCIL_FORMATS)
+
+    return _send(build, "council", {}, "conseil", fmt, COUNCIL_FORMATS)

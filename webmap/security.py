@@ -1,14 +1,29 @@
-"""Security headers on every response (full access control comes later).
+"""Security headers, per-request CSP nonces and the persistent session key.
 
-Folium emits inline scripts and styles, so ``'unsafe-inline'`` is allowed for those two;
-everything else comes from this server only, except basemap tiles when a tile URL is set.
+Content-Security-Policy (issue 7): every asset is local, so scripts and styles come from this
+server or carry the request's nonce; no ``'unsafe-inline'`` at all. Folium's inline
+``<script>``/``<style>`` elements get the nonce when the page is rendered (:func:`nonced`);
+report HTML downloads, served byte for byte as built, allow their ``<style>`` by hash
+(:func:`allow_inline_styles`). Basemap tiles are the only other origin, for images only.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
 import re
+import secrets
+import time
+from pathlib import Path
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g
+from markupsafe import Markup
+from sqlalchemy import make_url
+
+KEY_FILE_SUFFIX = ".secret-key"
+_OPENING_TAG = re.compile(r"<(script|style)(?=[\s>])", re.IGNORECASE)
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
 
 
 def tile_origin(tiles: str | None) -> str | None:
@@ -19,13 +34,35 @@ def tile_origin(tiles: str | None) -> str | None:
     return match.group(1).replace("{s}", "*") if match else None
 
 
-def content_security_policy(tiles: str | None) -> str:
-    """The CSP header value for the configured basemap."""
+def csp_nonce() -> str:
+    """This request's nonce (128 random bits, base64url), created on first use."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def nonced(html: str) -> Markup:
+    """``html`` (trusted, e.g. Folium's output) with the request's nonce on every
+    ``<script>`` and ``<style>`` opening tag."""
+    return Markup(_OPENING_TAG.sub(rf'<\1 nonce="{csp_nonce()}"', str(html)))
+
+
+def allow_inline_styles(html: str) -> None:
+    """Allow the ``<style>`` elements of ``html`` in this response by their sha256."""
+    hashes = g.setdefault("csp_style_hashes", [])
+    for css in _STYLE_ELEMENT.findall(html):
+        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
+        hashes.append(f"'sha256-{digest}'")
+
+
+def content_security_policy(tiles: str | None, nonce: str,
+                            style_hashes: tuple[str, ...] | list[str] = ()) -> str:
+    """The CSP header value for the configured basemap and this request's nonce."""
     images = " ".join(filter(None, ["'self'", "data:", tile_origin(tiles)]))
     return "; ".join([
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
-        "style-src 'self' 'unsafe-inline'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        " ".join(["style-src 'self'", f"'nonce-{nonce}'", *style_hashes]),
         f"img-src {images}",
         "font-src 'self' data:",
         "connect-src 'self'",
@@ -36,15 +73,76 @@ def content_security_policy(tiles: str | None) -> str:
     ])
 
 
+def _sqlite_file(database_url: str) -> Path | None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).resolve()
+
+
+def _data_folder(database_url: str) -> Path:
+    """Where files belonging to a database live: the SpatiaLite file's folder, else
+    ``ROLLOUT_DATA_DIR``, else the working directory (like the default database file)."""
+    file = _sqlite_file(database_url)
+    if file is not None:
+        return file.parent
+    return Path(os.environ.get("ROLLOUT_DATA_DIR") or Path.cwd())
+
+
+def key_file_path(database_url: str) -> Path:
+    """The session key file of a database: ``<file>.secret-key`` next to a SpatiaLite file,
+    else ``rollout.secret-key`` in the data folder."""
+    file = _sqlite_file(database_url)
+    if file is not None:
+        return file.with_name(file.name + KEY_FILE_SUFFIX)
+    return _data_folder(database_url) / f"rollout{KEY_FILE_SUFFIX}"
+
+
+def persistent_secret_key(path: Path) -> str:
+    """The key stored in ``path``, created once with mode 0600 (owner only).
+
+    Sessions must survive restarts and be shared by every server thread and process, so the
+    key is never random per process. ``O_EXCL`` makes concurrent first starts agree on one key.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it right now
+            key = path.read_text(encoding="ascii").strip()
+            if key:
+                if path.stat().st_mode & 0o077:
+                    raise PermissionError(
+                        f"{path} is readable by other users; run chmod 600 on it") from None
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty; delete it to create a new key") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def secret_key(database_url: str) -> str:
+    """``ROLLOUT_SECRET_KEY``, else the key file of the database (see :func:`key_file_path`)."""
+    return os.environ.get("ROLLOUT_SECRET_KEY") or persistent_secret_key(
+        key_file_path(database_url))
+
+
+def upload_folder(database_url: str) -> Path:
+    """Default folder of uploaded source files: ``uploads`` next to the database."""
+    return _data_folder(database_url) / "uploads"
+
+
 def init_app(app: Flask) -> None:
-    """Add the headers to every response."""
+    """Add the headers to every response and ``csp_nonce()`` / ``nonced`` to templates."""
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.filters["nonced"] = nonced
 
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = content_security_policy(
-            current_app.config.get("TILES")
-        )
+            current_app.config.get("TILES"), csp_nonce(), g.get("csp_style_hashes", ()))
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
         return response

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from rollout.formatting import records
 from webmap import data, db_session, params
+from webmap.auth import requires
 from webmap.errors import ApiError
 from webmap.layers import LAYERS
 from webmap.openapi import COMMUNE_PROPERTIES, document
@@ -21,6 +22,10 @@ ASSESSMENT_COLUMNS = ["agreement_id", "operator_code", "commune_insee", "metric"
 SERIES_COLUMNS = ["observed_on", "connectable", "rad", "premises", "premises_as_of",
                   "connectable_share", "synthetic", "source_file"]
 KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang"}
+# Radio sites are public (ANFR) and drawn on the public map; gap layers are the planners'
+# analysis, works the dig-once input. A layer added without an entry needs "gaps".
+LAYER_PERMISSIONS = {"sites": "map", "works": "dig_once", "gaps": "gaps",
+                     "gap_hexagons": "gaps", "gaps_5g": "gaps"}
 
 
 def _check_unknown() -> None:
@@ -63,6 +68,7 @@ def _geojson(payload: dict) -> Response:
 
 
 @bp.route("/communes")
+@requires("map")
 def communes() -> Response:
     """Every commune (display geometry) with its latest indicators as of ``as_of``."""
     as_of, box, limit = _query()
@@ -76,6 +82,7 @@ def communes() -> Response:
 
 
 @bp.route("/communes/<insee>/progress")
+@requires("map")
 def progress(insee: str) -> Response:
     """The all-operator connectable series of one commune, with denominators and provenance."""
     as_of, _, limit = _query()
@@ -93,6 +100,7 @@ def progress(insee: str) -> Response:
 
 
 @bp.route("/assessments")
+@requires("map")
 def assessments() -> Response:
     """Every milestone assessed as of ``as_of`` (empty, ``available: false`` without data)."""
     as_of, box, limit = _query()
@@ -127,7 +135,7 @@ def _layer_view(name: str):
 
     view.__name__ = f"layer_{name}"
     view.__doc__ = f"The {name} layer as GeoJSON."
-    return view
+    return requires(LAYER_PERMISSIONS.get(name, "gaps"))(view)
 
 
 for _name in LAYERS:
@@ -135,6 +143,7 @@ for _name in LAYERS:
 
 
 @bp.route("/openapi.json")
+@requires("map")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
     return jsonify(document(sorted(LAYERS)))

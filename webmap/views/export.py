@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rollout import queries
 from webmap import data, db_session, params
+from webmap.auth import requires
 from webmap.layers import LAYERS
 
 bp = Blueprint("export", __name__)
@@ -45,6 +46,7 @@ def layers_for_export(session: Session, as_of: dt.date) -> dict[str, gpd.GeoData
 
 
 @bp.route("/export.gpkg")
+@requires("exports")
 def geopackage() -> Response:
     """All layers as of ``as_of`` in one GeoPackage (EPSG:4326)."""
     as_of = params.as_of(request.args)

@@ -9,6 +9,7 @@ from rollout import journal
 from rollout.formatting import to_csv
 from rollout.operators import KNOWN_OPERATORS
 from webmap import charts, data, db_session, mapview, params
+from webmap.auth import requires
 from webmap.errors import not_found
 from webmap.i18n import translate
 
@@ -33,6 +34,7 @@ def _page_as_of():
 
 
 @bp.route("/")
+@requires("map")
 def index() -> str:
     """The map."""
     as_of = _page_as_of()
@@ -59,6 +61,7 @@ def _figures_table(session, as_of) -> pd.DataFrame:
 
 
 @bp.route("/communes")
+@requires("commune_pages")
 def communes() -> str:
     """All communes with their latest figures and status, sortable."""
     as_of = _page_as_of()
@@ -71,6 +74,7 @@ def communes() -> str:
 
 
 @bp.route("/communes.csv")
+@requires("commune_pages")
 def communes_csv() -> Response:
     """The same table as CSV (machine-readable: ISO dates, decimal shares)."""
     as_of = _page_as_of()
@@ -82,6 +86,7 @@ def communes_csv() -> Response:
 
 
 @bp.route("/communes/<insee>")
+@requires("commune_pages")
 def commune(insee: str) -> str:
     """One commune: figures, trend chart, milestones, operators, sites and works."""
     as_of = _page_as_of()
@@ -135,6 +140,7 @@ def _operator_names(session) -> dict[str, str]:
 
 
 @bp.route("/operators")
+@requires("commune_pages")
 def operators() -> str:
     """Operators the loaded data mentions."""
     _page_as_of()
@@ -144,6 +150,7 @@ def operators() -> str:
 
 
 @bp.route("/operators/<code>")
+@requires("commune_pages")
 def operator(code: str) -> str:
     """An operator's commitments and their assessment across communes."""
     as_of = _page_as_of()
@@ -163,6 +170,7 @@ def operator(code: str) -> str:
 
 
 @bp.route("/imports")
+@requires("evidence")
 def imports() -> str:
     """Every batch, newest first, with the rejected rows of refused files."""
     _page_as_of()

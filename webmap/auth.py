@@ -1,0 +1,264 @@
+"""Sign-in, sign-out and who may see what (issue 7, "Access").
+
+Every view declares the permission it needs with :func:`requires` (``None``: open to all,
+like the login page); a view without a declaration is refused (default deny), so a new
+route cannot leak by omission. Permissions and roles are :mod:`rollout.accounts`'. In public
+mode (``PUBLIC_MODE``) anonymous visitors get the viewer's permissions — the map, commune
+pages and sheets — never exports, gaps, operator-delay reports, imports or the audit log.
+
+Refusals: an anonymous visitor is sent to the login page (302) or gets a 401 JSON error
+under ``/api/``; a signed-in user without the permission gets 403.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from rollout import accounts, audit
+from rollout.db import session_scope
+from rollout.models import UserAccount
+from webmap.i18n import translate
+
+bp = Blueprint("auth", __name__)
+
+SESSION_USER = "user"
+PUBLIC_PERMISSIONS = accounts.ROLES["viewer"]
+# The app's own background warm-up request (create_app) may build the map without a user;
+# WSGI environ keys without the HTTP_ prefix cannot be set by a client.
+WARM_UP_ENVIRON = "rollout.warm_up"
+View = TypeVar("View", bound=Callable)
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The signed-in account of this request."""
+
+    username: str
+    role: str
+
+
+class LoginLimiter:
+    """Failed sign-ins per (username, client address) over a sliding window.
+
+    Kept in this process's memory (shared by waitress threads, reset by a restart, not shared
+    between processes): enough to stop online password guessing against one account.
+    """
+
+    def __init__(self, max_failures: int = 5, window_seconds: float = 900,
+                 max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_failures = max_failures
+        self.window = window_seconds
+        self.max_keys = max_keys
+        self.clock = clock
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.get(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def retry_after(self, key: tuple[str, str]) -> int | None:
+        """Seconds until ``key`` may try again, or None if it may try now."""
+        with self._lock:
+            now = self.clock()
+            times = self._recent(key, now)
+            if len(times) < self.max_failures:
+                return None
+            return max(1, int(times[0] + self.window - now) + 1)
+
+    def failed(self, key: tuple[str, str]) -> None:
+        """Count one failure of ``key``."""
+        with self._lock:
+            now = self.clock()
+            if key not in self._failures and len(self._failures) >= self.max_keys:
+                self._prune(now)
+            times = self._recent(key, now)
+            times.append(now)
+            self._failures[key] = times
+
+    def reset(self, key: tuple[str, str]) -> None:
+        """Forget ``key``'s failures (after a successful sign-in)."""
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, t in self._failures.items() if not self._recent(k, now)]:
+            del self._failures[key]
+        while len(self._failures) >= self.max_keys:  # still full: drop the oldest keys
+            del self._failures[next(iter(self._failures))]
+
+
+class LoginForm(FlaskForm):
+    """Username and password (CSRF token included by Flask-WTF)."""
+
+    username = StringField("Identifiant", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Mot de passe", validators=[DataRequired(), Length(max=1024)])
+
+
+def requires(permission: str | None) -> Callable[[View], View]:
+    """Declare the permission a view needs (``None``: open to every visitor)."""
+    if permission is not None:
+        accounts.can(None, permission)  # refuses an unknown permission name at import time
+
+    def declare(view: View) -> View:
+        view.required_permission = permission  # type: ignore[attr-defined]
+        return view
+
+    return declare
+
+
+def current_user() -> CurrentUser | None:
+    """The signed-in user of this request, or None."""
+    return g.get("user")
+
+
+def allowed(permission: str) -> bool:
+    """Whether this request may use ``permission`` (its user's role, or public mode)."""
+    user = current_user()
+    if user is not None and accounts.can(user.role, permission):
+        return True
+    return bool(current_app.config.get("PUBLIC_MODE")) and permission in PUBLIC_PERMISSIONS
+
+
+def may_view(endpoint: str) -> bool:
+    """Whether this request may open ``endpoint`` (templates hide links it may not)."""
+    view = current_app.view_functions.get(endpoint)
+    if view is None or not hasattr(view, "required_permission"):
+        return False
+    return view.required_permission is None or allowed(view.required_permission)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go back to after signing in; anything else (``//evil``,
+    ``https://…``) becomes the home page, so the login page is no open redirect."""
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(c) < 32 for c in target)):
+        return url_for("pages.index")
+    return target
+
+
+def _load_user() -> None:
+    """Look the session's user up on every request: removal or deactivation takes effect
+    at once, and the role is always the current one."""
+    name = session.get(SESSION_USER)
+    if not name:
+        return
+    with session_scope(current_app.extensions["rollout_engine"]) as db:
+        row = db.execute(select(UserAccount.role, UserAccount.active)
+                         .where(UserAccount.username == name)).first()
+    if row is None or not row.active:
+        session.pop(SESSION_USER, None)
+        return
+    g.user = CurrentUser(name, row.role)
+
+
+def _refuse() -> Response:
+    if request.path.startswith("/api/"):
+        if current_user() is None:
+            return jsonify({"error": "authentication required: sign in at /login",
+                            "parameter": None}), 401
+        return jsonify({"error": "your role does not give access to this resource",
+                        "parameter": None}), 403
+    if current_user() is None:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403, description=translate("Votre rôle ne donne pas accès à cette page."))
+
+
+def _enforce() -> Response | None:
+    _load_user()
+    if request.endpoint is None or request.endpoint == "static":
+        return None  # unknown URL (404 follows) or a static asset
+    view = current_app.view_functions[request.endpoint]
+    if not hasattr(view, "required_permission"):
+        abort(403)  # default deny: the view declared nothing
+    permission = view.required_permission
+    if permission is None or allowed(permission):
+        return None
+    if permission == "map" and request.environ.get(WARM_UP_ENVIRON):
+        return None
+    return _refuse()
+
+
+def _audit(action: str, username: str, details: dict | None = None) -> None:
+    with session_scope(current_app.extensions["rollout_engine"]) as db:
+        audit.record(db, action, username, None, details)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@requires(None)
+def login() -> Response | tuple[str, int]:
+    """The sign-in form; 429 after too many failures for one username from one address."""
+    form = LoginForm()
+    target = safe_next(request.args.get("next"))
+    error = None
+    if form.validate_on_submit():
+        key = (form.username.data.strip().lower()[:64], request.remote_addr or "")
+        limiter: LoginLimiter = current_app.extensions["rollout_login_limiter"]
+        wait = limiter.retry_after(key)
+        if wait is not None:
+            _audit("login_failed", key[0], {"reason": "rate_limited"})
+            message = translate("Trop d'essais. Réessayez dans {minutes} minutes.").format(
+                minutes=-(-wait // 60))
+            response = current_app.make_response(
+                (render_template("login.html", form=form, error=message), 429))
+            response.headers["Retry-After"] = str(wait)
+            return response
+        with session_scope(current_app.extensions["rollout_engine"]) as db:
+            user = accounts.verify_password(db, form.username.data, form.password.data)
+            name = user.username if user is not None else None
+        if name is not None:
+            limiter.reset(key)
+            session.clear()  # a fresh session (and CSRF token) for the signed-in user
+            session[SESSION_USER] = name
+            session.permanent = True
+            return redirect(target)
+        limiter.failed(key)
+        error = translate("Identifiant ou mot de passe incorrect.")
+    return render_template("login.html", form=form, error=error), 200
+
+
+@bp.post("/logout")
+@requires(None)
+def logout() -> Response:
+    """Sign out (a POST with the CSRF token, so no other site can sign a user out)."""
+    user = current_user()
+    session.clear()
+    if user is not None:
+        _audit("logout", user.username)
+    return redirect(url_for("pages.index"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the login blueprint, the rate limiter and the per-request access check."""
+    max_failures, window = app.config.get("LOGIN_RATE_LIMIT", (5, 900))
+    app.extensions["rollout_login_limiter"] = LoginLimiter(max_failures, window)
+    app.register_blueprint(bp)
+    app.before_request(_enforce)
+    app.jinja_env.globals.update(current_user=current_user, may_view=may_view,
+                                 allowed=allowed)

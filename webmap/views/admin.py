@@ -1,0 +1,119 @@
+"""Admin pages: upload a source file for import, the accounts (read-only), the audit log."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField
+
+from geodata.errors import InputError, Problem
+from rollout import accounts, audit
+from rollout.db import session_scope
+from rollout.importing import KINDS, ImportOutcome, ImportRejected
+from rollout.models import ImportBatch
+from webmap import db_session, uploads
+from webmap.auth import current_user, requires
+from webmap.i18n import kind_label
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_LIMIT = 200
+AUDIT_LIMIT_MAX = 5000
+
+
+class UploadForm(FlaskForm):
+    """The kind of source and the file (CSRF token included by Flask-WTF)."""
+
+    kind = SelectField("Type", choices=[(k, k) for k in KINDS])
+    file = FileField("Fichier", validators=[FileRequired()])
+
+
+def _keep_stored_path(batch_id: int | None, path: Path) -> None:
+    """Point the batch at the kept copy (the importers do not pass ``stored_path`` on)."""
+    if batch_id is None:
+        return
+    with session_scope(current_app.extensions["rollout_engine"]) as session:
+        batch = session.get(ImportBatch, batch_id)
+        if batch is not None and batch.stored_path is None:
+            batch.stored_path = str(path)
+
+
+def import_upload(kind: str, stream, filename: str | None, username: str
+                  ) -> tuple[ImportOutcome | None, list[Problem]]:
+    """Check, keep and import one uploaded file with the CLI's import service.
+
+    Returns the outcome (None when the file was refused before import) and the problems
+    to show, each with file, row, column, value and reason like the CLI's stderr lines.
+    """
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    try:
+        stored = uploads.store(stream, filename, kind, folder)
+    except InputError as exc:
+        return None, list(exc.problems)
+    loader = importlib.import_module(f"rollout.importers.{kind}").load
+    engine = current_app.extensions["rollout_engine"]
+    try:
+        outcome = loader(engine, stored.path, imported_by=username)
+    except ImportRejected as exc:
+        outcome = exc.outcome
+    except InputError as exc:
+        return None, list(exc.problems)
+    _keep_stored_path(outcome.batch_id, stored.path)
+    return outcome, list(outcome.problems)
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@requires("imports")
+def upload() -> tuple[str, int]:
+    """Upload form; the result of the import below it (422 when the file was refused)."""
+    form = UploadForm()
+    form.kind.choices = [(k, kind_label(k)) for k in KINDS]
+    outcome, problems, status = None, [], 200
+    if form.validate_on_submit():
+        data = form.file.data
+        outcome, problems = import_upload(form.kind.data, data.stream, data.filename,
+                                          current_user().username)
+        if outcome is None or outcome.status == "rejected":
+            status = 422
+    elif request.method == "POST":
+        status = 400
+    return render_template("upload.html", form=form, outcome=outcome, problems=problems,
+                           suffixes=uploads.accepted_suffixes(KINDS),
+                           max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) >> 20,
+                           ), status
+
+
+@bp.route("/users")
+@requires("users")
+def users() -> str:
+    """Accounts and roles (changes go through ``rollout users``)."""
+    with db_session() as session:
+        table = accounts.list_users(session)
+    return render_template("users.html", users=table, roles=accounts.ROLES)
+
+
+def _audit_filters() -> tuple[str | None, str | None, int]:
+    action = request.args.get("action") or None
+    if action is not None and action not in audit.ACTIONS:
+        abort(400, description=f"action was {action[:40]!r}; expected one of "
+                               f"{sorted(audit.ACTIONS)}")
+    username = (request.args.get("username") or "").strip().lower()[:64] or None
+    raw = request.args.get("limit") or str(AUDIT_LIMIT)
+    if not raw.isdigit() or not 1 <= int(raw) <= AUDIT_LIMIT_MAX:
+        abort(400, description=f"limit was {raw[:20]!r}; expected 1 to {AUDIT_LIMIT_MAX}")
+    return action, username, int(raw)
+
+
+@bp.route("/audit")
+@requires("audit_log")
+def audit_log() -> str:
+    """The audit trail, newest first, filtered by action and user."""
+    action, username, limit = _audit_filters()
+    with db_session() as session:
+        events = audit.list_events(session, action=action, username=username, limit=limit)
+    return render_template("audit.html", events=events, actions=sorted(audit.ACTIONS),
+                           action=action, username=username or "", limit=limit)
