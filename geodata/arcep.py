@@ -33,6 +33,8 @@ from geodata.text import (
 )
 
 MAX_TITLE_ROWS = 10
+# Far above any commune (Paris: ~1.6 M premises); keeps counts within 32-bit integers.
+MAX_COUNT = 100_000_000
 COMMUNE_COLUMNS = [
     "insee", "name", "epci_siren", "logements", "etablissements", "premises",
     "premises_method", "premises_as_of", "committed_operators", "oi", "source_row",
@@ -330,10 +332,15 @@ def _count(
         return None
     try:
         # ARCEP writes '-' for zero (FORMATS.md §2, traps).
-        return parse_count(value)
+        count = parse_count(value)
     except ValueError as exc:
         coll.add(str(exc), row=row_number, column=table.header[index], value=clean_cell(value))
         return None
+    if count is not None and count > MAX_COUNT:
+        coll.add(f"more than {MAX_COUNT:,} premises in one commune".replace(",", " "),
+                 row=row_number, column=table.header[index], value=clean_cell(value))
+        return None
+    return count
 
 
 def _codes(value: object) -> str:
@@ -408,7 +415,12 @@ def _load_csv(path: Path, file: str) -> _Table | None:
     if b"\x00" in raw[:65536]:
         raise InputError.single(file, "not a text file (binary content): expected XLSX or CSV",
                                 code="unsupported_format")
-    text = raw.decode(detect_encoding(raw))
+    try:
+        text = raw.decode(detect_encoding(raw))
+    except UnicodeDecodeError:
+        # detect_encoding accepts a sample cut inside a character; a whole file is truncated.
+        raise InputError.single(file, "the file ends in the middle of a UTF-8 character: "
+                                "truncated?", code="unreadable") from None
     lines = text.splitlines()[: MAX_TITLE_ROWS + 1]
     header = next((line for line in lines if _CODE in normalise_header(line)[:40]), "")
     try:

@@ -104,6 +104,10 @@ def _parse_xml(file: str, data: bytes) -> ET.Element:
             row=line,
             code="bad_xml",
         ) from None
+    except (LookupError, ValueError) as exc:
+        # The declaration names an encoding Python does not know or expat cannot use.
+        raise InputError.single(file, f"the XML declares an unusable encoding ({exc})",
+                                row=1, code="bad_xml") from None
 
 
 def _json_incidents(file: str, doc: Any) -> list[dict[str, str]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -36,6 +37,9 @@ VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json")
 DBF_FALLBACKS = ("CP1252", "ISO-8859-1")
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
 LAMBERT93_X, LAMBERT93_Y = (-400_000, 1_400_000), (6_000_000, 7_200_000)
+
+# Far above any commune (Paris: 2.1 M); also keeps populations within 32-bit integers.
+MAX_POPULATION = 100_000_000
 
 
 @dataclass
@@ -162,6 +166,14 @@ def _read(source: str, file: str, layer: str | None, warnings: list[str]) -> gpd
         reason = str(exc).split(";")[0].replace(source, file)
         raise InputError.single(file, f"not a readable vector file: {reason}",
                                 code="unreadable") from None
+    except UnicodeDecodeError:
+        raise InputError.single(file, "not a readable vector file: text is not valid UTF-8",
+                                code="unreadable") from None
+    except shapely.errors.GEOSException as exc:
+        # e.g. a ring whose first and last points differ (one of them NaN): GEOS refuses it.
+        reason = str(exc).split(": ", 1)[-1]
+        raise InputError.single(file, f"a geometry cannot be read: {reason}",
+                                code="bad_geometry") from None
     if frame.empty:
         raise InputError.single(file, f"layer {chosen!r} has no features", code="empty_file")
     return frame
@@ -290,6 +302,10 @@ def _multipolygon(geometry: object, row: int, coll: ProblemCollector
     if geometry is None or shapely.is_empty(geometry):
         coll.add("empty or missing geometry", row=row, column="geometry")
         return None, False
+    if not np.isfinite(shapely.get_coordinates(geometry)).all():
+        coll.add("coordinates that are not finite numbers (NaN or infinite)", row=row,
+                 column="geometry")
+        return None, False
     repaired = not shapely.is_valid(geometry)
     if repaired:
         geometry = shapely.make_valid(geometry)
@@ -306,10 +322,15 @@ def _population(value: object, row: int, column: str | None,
     if column is None or _is_blank(value):
         return None
     try:
-        return parse_count(value)
+        count = parse_count(value)
     except ValueError as exc:
         coll.add(str(exc), row=row, column=column, value=value)
         return None
+    if count is not None and count > MAX_POPULATION:
+        coll.add(f"population over {MAX_POPULATION:,} is not a commune's".replace(",", " "),
+                 row=row, column=column, value=value)
+        return None
+    return count
 
 
 def _epci(value: object) -> str | None:

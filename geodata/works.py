@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj.exceptions import CRSError
@@ -121,6 +122,9 @@ def lonlat_problem(geom: BaseGeometry) -> str | None:
     """Reason why a geometry cannot be longitude/latitude degrees, or None when it can."""
     if geom.is_empty:
         return "empty geometry"
+    # GEOS bounds skip NaN: a 'NaN 50.6' vertex would otherwise pass and reach the database.
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return "coordinates that are not finite numbers (NaN or infinite)"
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         return "coordinates outside longitude/latitude range (a projected CRS not declared?)"

@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
+from shapely.errors import GEOSException
 from shapely.geometry import shape
 
 from geodata.errors import InputError, Problem, ProblemCollector
@@ -158,11 +159,16 @@ def _record(
             column=f"$.features[{number - 1}].properties.end_date",
             value=props["end_date"],
         )
-    geom = shape(feature["geometry"])
-    reason = lonlat_problem(geom)
+    try:
+        geom = shape(feature["geometry"])
+        reason = lonlat_problem(geom)
+    except (ValueError, TypeError, GEOSException) as exc:
+        # The schema allows positions of any length: [1, 5e3, 41.6] next to [lon, lat].
+        geom, reason = None, f"geometry cannot be built: {exc}"
     if reason:
         problems.add(
-            reason, row=number, column=f"$.features[{number - 1}].geometry", value=geom.wkt[:60]
+            reason, row=number, column=f"$.features[{number - 1}].geometry",
+            value=None if geom is None else geom.wkt[:60],
         )
     roads = " / ".join(core["road_names"])
     detail = core.get("description") or core.get("name")
