@@ -177,8 +177,24 @@ def _arrow_totals(opened: PremisesFile, locator: Locator, block_bytes: int) -> B
             include_columns=list(names.values()), column_types=types, null_values=[""],
             strings_can_be_null=True),
     )
-    parts = (partial_totals(pa.Table.from_batches([batch]), names) for batch in reader)
-    return _finish(parts, locator, opened, "arrow")
+    known, loose, rows, warnings = [], [], 0, Counter()
+    for batch in reader:
+        part_known, part_loose, part_rows, part_warnings = partial_totals(
+            pa.Table.from_batches([batch]), names)
+        known.append(part_known)
+        loose.append(part_loose)
+        rows += part_rows
+        warnings.update(part_warnings)
+        if len(known) >= _COMPACT_EVERY:
+            known = [_sum_ids(known)]
+    part = _labelled((_sum_ids(known), pd.concat(loose, ignore_index=True), rows, warnings))
+    return _finish([part], locator, opened, "arrow")
+
+
+def _sum_ids(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Sum partial totals keyed by vocabulary ids (integers: cheap to group)."""
+    return (pd.concat(frames, ignore_index=True)
+            .groupby(["insee_id", "op_id"], sort=False, as_index=False).sum())
 
 
 def _dask_totals(
@@ -210,7 +226,19 @@ def _pandas_partial(frame: pd.DataFrame, names: dict[str, str]) -> tuple:
                                  pc.cast(table[names["y"]], pa.float64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         raise _NotClean("coordinates") from None
-    return partial_totals(table, names)
+    # Vocabulary ids are this worker's own: send labels back.
+    return _labelled(partial_totals(table, names))
+
+
+def _labelled(part: tuple) -> tuple[pd.DataFrame, pd.DataFrame, int, Counter[str]]:
+    """Vocabulary ids of a partial result -> INSEE codes and operator codes (None: none)."""
+    known, loose, rows, warnings = part
+    insee = np.array([*_VOCABULARY["insee"].labels, None], dtype=object)
+    ops = np.array([*_VOCABULARY["operator"].labels, None], dtype=object)
+    known = known.assign(insee=insee[known.pop("insee_id").to_numpy()],
+                         operator_code=ops[known.pop("op_id").to_numpy()])
+    loose = loose.assign(operator_code=ops[loose.pop("op_id").to_numpy()])
+    return known, loose, rows, warnings
 
 
 def partial_totals(
@@ -243,10 +271,10 @@ def partial_totals(
         unreadable = _codes(table[names["status_date"]], _date_readable, "status_date")
         if (unreadable == 0).any():
             warnings["unreadable status date left empty"] += int((unreadable == 0).sum())
-    insee, insee_labels = _labels(table, names.get("insee"), _insee_label, n)
+    insee = _VOCABULARY["insee"].rows(table, names.get("insee"), n)
     if (insee == -2).any():
         raise _NotClean("insee")
-    operator, operator_labels = _labels(table, names.get("operator_code"), _operator_label, n)
+    operator = _VOCABULARY["operator"].rows(table, names.get("operator_code"), n)
     measures = {
         "premises_total": premises,
         "connectable": np.where(status == _CONNECTABLE, premises, 0),
@@ -254,21 +282,20 @@ def partial_totals(
         "abandoned": np.where(status == _ABANDONED, premises, 0),
         "buildings": np.ones(n, dtype=np.int64),
     }
-    ops = np.r_[operator_labels, None].astype(object)
-    operator = np.where(operator < 0, len(operator_labels), operator)
+    # Dense cells (commune id x operator id, the last operator slot for none): bincounts.
+    width = len(_VOCABULARY["operator"].labels) + 1
+    slot = np.where(operator < 0, width - 1, operator)
     have = insee >= 0
-    key = insee[have] * len(ops) + operator[have]
-    size = len(insee_labels) * len(ops)
+    key = insee[have] * width + slot[have]
+    size = len(_VOCABULARY["insee"].labels) * width
     sums = {m: np.bincount(key, weights=v[have], minlength=size).astype(np.int64)
             for m, v in measures.items()}
     cells = np.flatnonzero(sums["buildings"])
-    known = pd.DataFrame({
-        "insee": np.asarray(insee_labels, dtype=object)[cells // len(ops)],
-        "operator_code": ops[cells % len(ops)],
-        **{m: v[cells] for m, v in sums.items()},
-    })
-    loose = pd.DataFrame({"lon": lon[~have], "lat": lat[~have],
-                          "operator_code": ops[operator[~have]],
+    last = cells % width == width - 1
+    known = pd.DataFrame({"insee_id": cells // width,
+                          "op_id": np.where(last, -1, cells % width),
+                          **{m: v[cells] for m, v in sums.items()}})
+    loose = pd.DataFrame({"lon": lon[~have], "lat": lat[~have], "op_id": operator[~have],
                           **{m: v[~have] for m, v in measures.items()}})
     return known, loose, n, warnings
 
@@ -315,16 +342,47 @@ def _codes(column, parse: Callable[[str | None], int], what: str) -> np.ndarray:
     return table[indices]
 
 
-def _labels(table: pa.Table, name: str | None, parse, n: int) -> tuple[np.ndarray, list]:
-    """Canonical label index per row (-1 missing, -2 invalid) and the distinct labels."""
-    if name is None:
-        return np.full(n, -1, dtype=np.int64), []
-    indices, parsed = _unique_map(table[name], parse)
-    labels = sorted({p for p in parsed if isinstance(p, str)})
-    position = {label: i for i, label in enumerate(labels)}
-    table_ = np.array([position.get(p, -2 if p is False else -1) for p in parsed] + [-1],
-                      dtype=np.int64)
-    return table_[indices], labels
+class _Vocabulary:
+    """Distinct raw texts -> ids of canonical labels, parsed once per process.
+
+    Blocks are matched against the texts already seen by Arrow's hash lookup (``index_in``):
+    only new texts reach Python. Ids: label position, -1 missing, -2 invalid.
+    """
+
+    def __init__(self, parse: Callable[[str], str | bool | None]) -> None:
+        self.parse = parse
+        self.texts: list[str] = []
+        self.known = pa.array([], pa.string())
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.position: dict[str, int] = {}
+        self.labels: list[str] = []
+
+    def id_of(self, label: str) -> int:
+        if label not in self.position:
+            self.position[label] = len(self.labels)
+            self.labels.append(label)
+        return self.position[label]
+
+    def rows(self, table: pa.Table, name: str | None, n: int) -> np.ndarray:
+        """Id of each row's value in column ``name`` (all -1 without the column)."""
+        if name is None:
+            return np.full(n, -1, dtype=np.int64)
+        column = table[name]
+        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.string())
+        encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+        values = encoded.dictionary.cast(pa.string())
+        found = pc.index_in(values, value_set=self.known)
+        if found.null_count:
+            new = values.filter(found.is_null()).to_pylist()
+            parsed = [self.parse(v) for v in new]
+            self.ids = np.r_[self.ids, [self.id_of(p) if isinstance(p, str)
+                                        else -2 if p is False else -1 for p in parsed]]
+            self.texts += new
+            self.known = pa.array(self.texts, pa.string())
+            found = pc.index_in(values, value_set=self.known)
+        per_value = np.r_[self.ids[found.to_numpy(zero_copy_only=False).astype(np.int64)], -1]
+        indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return per_value[indices]
 
 
 @lru_cache(maxsize=_CACHED_VALUES)
@@ -358,6 +416,9 @@ def _insee_label(value: str) -> str | bool | None:
 def _operator_label(value: str) -> str | None:
     text = _text(value)
     return None if text is None else text.upper()
+
+
+_VOCABULARY = {"insee": _Vocabulary(_insee_label), "operator": _Vocabulary(_operator_label)}
 
 
 # ---------------------------------------------------------------- simplified layers

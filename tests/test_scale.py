@@ -212,6 +212,29 @@ def test_points_path_and_totals_only_path_store_the_same_progress(loaded, tmp_pa
     assert totals.summary["located_by_spatial_join"] == 1
 
 
+def test_import_with_a_dask_scheduler_stores_the_worked_totals(loaded, tmp_path,
+                                                                dask_scheduler):
+    path = write_buildings(tmp_path / "carte_fibre_immeubles_2024_Q3.csv")
+    outcome = premises_importer.load(loaded, path, keep_points=False, scheduler=dask_scheduler)
+    assert outcome.summary["computed_by"] == "dask"
+    assert [(r[0], r[1], r[3], r[4], r[5]) for r in _progress(loaded, outcome.batch_id)] == [
+        ("59001", None, 0, 0, 0), ("59001", "FRTE", 1, 2, 3), ("59002", "SFR0", 101, 0, 102)
+    ]
+
+
+def test_cli_scheduler_needs_no_points(tmp_path):
+    from click.testing import CliRunner
+
+    from rollout.cli import main
+
+    path = write_buildings(tmp_path / "carte_fibre_immeubles_2024_Q3.csv")
+    result = CliRunner().invoke(main, ["--database", f"sqlite:///{tmp_path / 'x.sqlite'}",
+                                       "import", "premises", str(path),
+                                       "--scheduler", "tcp://127.0.0.1:8786"])
+    assert result.exit_code == 2
+    assert "--no-points" in result.output
+
+
 def test_copy_and_sql_join_equal_row_inserts_on_postgis(loaded, backend, tmp_path):
     if backend != "postgis":
         pytest.skip("COPY and the SQL spatial join are PostgreSQL only")
