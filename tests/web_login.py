@@ -3,6 +3,8 @@ missing), for web tests of pages that are not public."""
 
 from __future__ import annotations
 
+import re
+
 from flask.testing import FlaskClient
 
 from rollout import accounts
@@ -27,3 +29,11 @@ def sign_in(client: FlaskClient, role: str = "admin") -> str:
     with client.session_transaction() as session:
         session[SESSION_USER] = username
     return username
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on ``path`` (a GET through the client's session)."""
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert found, f"no CSRF token in the form of {path}"
+    return found.group(1)

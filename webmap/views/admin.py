@@ -17,7 +17,6 @@ from rollout.importing import KINDS, ImportOutcome, ImportRejected
 from rollout.models import ImportBatch
 from webmap import db_session, uploads
 from webmap.auth import current_user, requires
-from webmap.i18n import kind_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,7 +27,7 @@ AUDIT_LIMIT_MAX = 5000
 class UploadForm(FlaskForm):
     """The kind of source and the file (CSRF token included by Flask-WTF)."""
 
-    kind = SelectField("Type", choices=[(k, k) for k in KINDS])
+    kind = SelectField("Type", choices=list(KINDS))
     file = FileField("Fichier", validators=[FileRequired()])
 
 
@@ -71,7 +70,6 @@ def import_upload(kind: str, stream, filename: str | None, username: str
 def upload() -> tuple[str, int]:
     """Upload form; the result of the import below it (422 when the file was refused)."""
     form = UploadForm()
-    form.kind.choices = [(k, kind_label(k)) for k in KINDS]
     outcome, problems, status = None, [], 200
     if form.validate_on_submit():
         data = form.file.data
