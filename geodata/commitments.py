@@ -18,10 +18,12 @@ import pandas as pd
 
 from geodata.errors import InputError, ProblemCollector
 from geodata.text import (
+    NUL_REASON,
     clean_cell,
     detect_encoding,
     normalise_header,
     normalise_insee,
+    nul_line,
     parse_count,
     parse_date,
     parse_share,
@@ -438,6 +440,8 @@ def _csv_rows(path: Path) -> list[tuple[int, list[object]]]:
         raise InputError.single(
             path.name, f"cannot be decoded as {encoding}", code="bad_encoding", row=line
         ) from None
+    if (line := nul_line(text)) is not None:
+        raise InputError.single(path.name, NUL_REASON, code="bad_encoding", row=line)
     header = next((ln for ln in text.splitlines() if "agreement_id" in ln.lower()), "")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(header, ";,\t"))
     rows: list[tuple[int, list[object]]] = []

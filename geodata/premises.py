@@ -23,7 +23,14 @@ from pyproj import Transformer
 from pyproj.exceptions import CRSError
 
 from geodata.errors import InputError, ProblemCollector
-from geodata.text import detect_encoding, normalise_header, normalise_insee, parse_date
+from geodata.text import (
+    NUL_REASON,
+    detect_encoding,
+    normalise_header,
+    normalise_insee,
+    nul_line,
+    parse_date,
+)
 
 STATUSES = (
     "cible", "signe", "en_cours_deploiement", "deploye",
@@ -247,6 +254,8 @@ def open_premises(
     if not sample.strip():
         raise InputError.single(path.name, "the file is empty", code="empty_file")
     encoding = detect_encoding(sample)
+    if (line := nul_line(sample.decode(encoding, errors="replace"))) is not None:
+        raise InputError.single(path.name, NUL_REASON, row=line, code="bad_encoding")
     header_line = sample.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
     delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
     header = next(csv.reader([header_line], delimiter=delimiter))

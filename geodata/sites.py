@@ -26,10 +26,12 @@ from pyproj import Transformer
 
 from geodata.errors import InputError, ProblemCollector
 from geodata.text import (
+    NUL_REASON,
     clean_cell,
     detect_encoding,
     normalise_header,
     normalise_insee,
+    nul_line,
     parse_date,
     parse_decimal,
     sniff_delimiter,
@@ -244,6 +246,8 @@ def _parse_table(file: str, data: bytes, required: list[str], delimiter: str | N
     text = data.decode(detect_encoding(data[: 1 << 20]), errors="replace").lstrip("\ufeff")
     if not text.strip():
         raise InputError.single(file, "empty file", code="empty_file")
+    if (line := nul_line(text)) is not None:
+        raise InputError.single(file, NUL_REASON, row=line, code="bad_encoding")
     sep = delimiter or sniff_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header = [clean_cell(h) for h in next(reader)]

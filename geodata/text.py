@@ -232,3 +232,19 @@ def normalise_insee(value: object) -> str:
     if not _INSEE_RE.match(text):
         raise ValueError("not an INSEE commune code (expected 5 characters, e.g. 59350 or 2A004)")
     return text
+
+
+NUL_REASON = ("NUL character: a binary file, or text saved as UTF-16/UTF-32 "
+              "(save it as UTF-8 or cp1252)")
+
+
+def nul_line(text: str) -> int | None:
+    """1-based line of the first NUL character (raw or JSON-escaped), else ``None``.
+
+    NUL is never part of a French open-data text file, and PostgreSQL refuses it in text
+    columns: readers refuse the file with :data:`NUL_REASON` instead.
+    """
+    at = text.find("\x00")
+    if at < 0:
+        at = text.find("\\u0000")
+    return None if at < 0 else text.count("\n", 0, at) + 1

@@ -48,7 +48,14 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from geodata.errors import InputError, ProblemCollector
-from geodata.text import clean_cell, detect_encoding, normalise_header, sniff_delimiter
+from geodata.text import (
+    NUL_REASON,
+    clean_cell,
+    detect_encoding,
+    normalise_header,
+    nul_line,
+    sniff_delimiter,
+)
 
 COLUMNS = (
     "source_id source_format title kind owner start_at end_at start_verified end_verified"
@@ -148,6 +155,8 @@ def load_json(path: Path) -> Any:
     """Read a JSON file in any usual encoding; syntax errors become an InputError with the line."""
     data = read_input_bytes(path)
     text = data.decode(detect_encoding(data), errors="replace").lstrip("\ufeff")
+    if (line := nul_line(text)) is not None:
+        raise InputError.single(path.name, NUL_REASON, row=line, code="bad_encoding")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -221,6 +230,8 @@ def read_input_bytes(path: Path) -> bytes:
 def _csv_rows(path: Path) -> list[Row]:
     data = read_input_bytes(path)
     text = data.decode(detect_encoding(data[: 1 << 20]), errors="replace").lstrip("\ufeff")
+    if (line := nul_line(text)) is not None:
+        raise InputError.single(path.name, NUL_REASON, row=line, code="bad_encoding")
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=sniff_delimiter(text.split("\n", 1)[0])
     )

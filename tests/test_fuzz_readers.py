@@ -345,6 +345,10 @@ REFUSED = [
     ("premises", PREMISES[1][0], damage(PREMISES[1][1], "number", 7, "-1")),
     ("commitments", "commitments.csv", damage(COMMITMENTS[0][1], "date", 2, "31/12/9999")),
     ("works", "works.csv", WORKS[2][1].replace(b"3.06 50.63", b"NaN 50.63")),
+    ("works", "works.geojson", json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [3.06, 50.63]},
+        "properties": {"id": "W1", "title": "Tranch\u0000ée", "start": "2026-03-10"}}]}).encode()),
+    ("commitments", "commitments.csv", damage(COMMITMENTS[0][1], "encoding", 129, "utf8+stray")),
 ]
 
 
@@ -366,3 +370,27 @@ def test_refused_import_stores_nothing(db_url, tmp_path, kind, name, data):
         t: n for t, n in before.items() if t not in JOURNAL}
     assert after["import_batch"] == before["import_batch"] + 1
     assert after["audit_event"] == before["audit_event"] + 1
+
+
+SERVICE_INPUTS = [("arcep", *ARCEP[2]), ("communes", *COMMUNES[0]), ("premises", *PREMISES[1]),
+                  ("commitments", *COMMITMENTS[0]), ("works", *WORKS[1]), ("works", *WORKS[2])]
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(source=st.sampled_from(SERVICE_INPUTS), change=DAMAGE)
+@example(source=SERVICE_INPUTS[3], change=("encoding", 129, "utf8+stray"))  # NUL: PG DataError
+def test_import_service_loads_or_refuses_cleanly(db_url, tmp_path, source, change):
+    kind, name, data = source
+    runner = CliRunner()
+    communes = write_communes(tmp_path / "base.geojson", {"59001": ("Aa", SQUARE_A),
+                                                          "59002": ("Bb", SQUARE_B)})
+    runner.invoke(main, ["--database", db_url, "import", "communes", str(communes)])
+    before = table_counts(db_url)
+    path = _write(tmp_path, name, damage(data, *change))
+    result = runner.invoke(main, ["--database", db_url, "import", kind, str(path)])
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        after = table_counts(db_url)
+        assert {t: n for t, n in after.items() if t not in JOURNAL} == {
+            t: n for t, n in before.items() if t not in JOURNAL}
