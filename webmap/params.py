@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from webmap.errors import ApiError
 
 LIMIT_MAX = 10_000
+# Dates past 2100 overflow date arithmetic (trend projections, quarter ends) and the ZIP
+# timestamps of XLSX reports (DOS dates end in 2107): refuse them with a 400 instead.
+AS_OF_MIN = dt.date(1900, 1, 1)
+AS_OF_MAX = dt.date(2100, 12, 31)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -26,9 +30,13 @@ def as_of(args: Mapping[str, str]) -> dt.date:
     if not _ISO_DATE.match(raw):
         raise ApiError("as_of", f"as_of was {raw!r}; expected a date written YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise ApiError("as_of", f"as_of was {raw!r}, which is not a calendar date") from None
+    if not AS_OF_MIN <= day <= AS_OF_MAX:
+        raise ApiError("as_of", f"as_of was {raw!r}; expected a date from {AS_OF_MIN} to "
+                                f"{AS_OF_MAX}")
+    return day
 
 
 def limit(args: Mapping[str, str]) -> int | None:
@@ -36,7 +44,7 @@ def limit(args: Mapping[str, str]) -> int | None:
     raw = args.get("limit")
     if raw is None or raw == "":
         return None
-    if not re.fullmatch(r"\d+", raw) or not 1 <= int(raw) <= LIMIT_MAX:
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or not 1 <= int(raw) <= LIMIT_MAX:
         raise ApiError("limit", f"limit was {raw!r}; expected a whole number from 1 to {LIMIT_MAX}")
     return int(raw)
 

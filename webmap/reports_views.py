@@ -20,6 +20,7 @@ from geodata.errors import InputError
 from rollout import audit
 from rollout.db import session_scope
 from webmap.auth import current_user, requires
+from webmap.params import AS_OF_MAX, AS_OF_MIN
 from webmap.security import allow_inline_styles
 
 reports_bp = Blueprint("reports", __name__)
@@ -41,9 +42,13 @@ def _as_of() -> dt.date:
     try:
         if not _ISO_DATE.match(raw):
             raise ValueError
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         abort(400, description=f"as_of was {raw!r}; expected a calendar date written YYYY-MM-DD")
+    if not AS_OF_MIN <= day <= AS_OF_MAX:
+        abort(400, description=f"as_of was {raw!r}; expected a date from {AS_OF_MIN} to "
+                               f"{AS_OF_MAX}")
+    return day
 
 
 def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
