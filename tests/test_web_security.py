@@ -333,3 +333,14 @@ def test_public_mode_from_the_environment(monkeypatch):
     monkeypatch.setenv("ROLLOUT_PUBLIC_MODE", "maybe")
     with pytest.raises(ValueError, match="ROLLOUT_PUBLIC_MODE"):
         env_flag("ROLLOUT_PUBLIC_MODE", False)
+
+
+def test_openapi_states_what_each_operation_needs(public_app):
+    paths = public_app.test_client().get("/api/openapi.json").get_json()["paths"]
+    needs = {path: spec["get"]["x-rollout-permission"] for path, spec in paths.items()}
+    assert needs["/api/communes"] == "map" and needs["/api/gaps"] == "gaps"
+    assert needs["/api/works"] == "dig_once"
+    for path, permission in needs.items():
+        concrete = path.replace("{insee}", "59350")
+        assert (ROUTES[concrete] == "viewer") == (permission in ("map", "commune_pages",
+                                                                 "sheets")), path

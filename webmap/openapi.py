@@ -57,8 +57,21 @@ def _get(summary: str, responses: dict, parameters: list[str], extra: list | Non
                     "parameters": [_PARAMETERS[p] for p in parameters] + (extra or [])}}
 
 
-def document(layers: list[str]) -> dict[str, Any]:
-    """The OpenAPI document, listing one path per registered layer."""
+ACCESS = (
+    "Access: sign in at /login (session cookie). Roles are cumulative: viewer (map, commune "
+    "pages and sheets), planner (+ exports, gaps, dig-once), legal (+ operator-delay reports "
+    "and evidence), admin (+ imports, users, audit log). Each operation's "
+    "`x-rollout-permission` names the permission it needs. When the server runs in public "
+    "mode (ROLLOUT_PUBLIC_MODE=1), anonymous clients get the viewer's permissions: "
+    "/api/communes, /api/communes/{insee}/progress, /api/assessments and /api/sites (all "
+    "already visible on the public map), never the gap layers, works, exports or reports. "
+    "Refusals: 401 without a session, 403 when the role lacks the permission."
+)
+
+
+def document(layers: list[str], permissions: dict[str, str] | None = None) -> dict[str, Any]:
+    """The OpenAPI document, listing one path per registered layer; ``permissions`` maps a
+    path to the permission it needs (see :data:`ACCESS`)."""
     paths: dict[str, Any] = {
         "/api/communes": _get("Communes with their latest indicators (simplified geometry)",
                               _collection("communes", COMMUNE_PROPERTIES),
@@ -88,10 +101,16 @@ def document(layers: list[str]) -> dict[str, Any]:
     for name in layers:
         paths[f"/api/{name}"] = _get(f"The {name} layer", _collection(name),
                                      ["bbox", "as_of", "limit"])
+    for path, permission in (permissions or {}).items():
+        if path in paths:
+            paths[path]["get"]["x-rollout-permission"] = permission
+            paths[path]["get"]["responses"].update({
+                "401": {"description": "not signed in"},
+                "403": {"description": f"the role lacks the {permission!r} permission"}})
     return {
         "openapi": "3.1.0",
         "info": {"title": "rollout API", "version": "1",
-                 "description": "FTTH and 5G rollout per commune versus commitments."},
+                 "description": "FTTH and 5G rollout per commune versus commitments. " + ACCESS},
         "paths": paths,
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error", "parameter"],

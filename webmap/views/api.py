@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import shapely
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from rollout.formatting import records
 from webmap import data, db_session, params
@@ -146,4 +146,8 @@ for _name in LAYERS:
 @requires("map")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(document(sorted(LAYERS)))
+    permissions = {rule.rule.replace("<insee>", "{insee}"):
+                   current_app.view_functions[rule.endpoint].required_permission
+                   for rule in current_app.url_map.iter_rules()
+                   if rule.endpoint.startswith("api.")}
+    return jsonify(document(sorted(LAYERS), permissions))
