@@ -124,10 +124,14 @@ def commune(insee: str) -> str:
 
 
 def data_layers() -> dict:
-    """Overlays a commune sheet counts (sites and works; the gap is on the sheet already)."""
+    """Overlays a commune sheet counts: sites and works (the gap is on the sheet already).
+
+    Named, not "all but gaps": the 5G gap and hexagon layers cost ~0.5 s per read and were
+    computed on every commune page for nothing (measured by benchmarks/load.py).
+    """
     from webmap.layers import LAYERS
 
-    return {name: item for name, item in LAYERS.items() if name != "gaps"}
+    return {name: item for name, item in LAYERS.items() if name in ("sites", "works")}
 
 
 def _operator_names(session) -> dict[str, str]:
