@@ -450,6 +450,32 @@ def _status_table(result, day: dt.date) -> str:
     return f"Situation au {fr_date(day)} — {len(rows)} jalon(s)\n{table}"
 
 
+@main.group("export")
+def export_group() -> None:
+    """Export the data for GIS tools."""
+
+
+@export_group.command("gpkg")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", help="Figures as of this date (default: today).")
+@click.pass_obj
+@_fail_on_bad_input
+def export_gpkg(obj: Context, file: Path, as_of) -> None:
+    """Every layer (communes with figures, gaps, sites, works…) in one GeoPackage for QGIS."""
+    from rollout.db import session_scope
+    from webmap import create_app
+    from webmap.views.export import write_geopackage
+
+    day = _parse_date(as_of, "--as-of") or dt.date.today()
+    if file.exists():
+        file.unlink()
+    # The layer registry reads through the web app's data helpers: build it once, unserved.
+    app = create_app({"DATABASE_URL": obj.database_url, "WARM_CACHE": False})
+    with app.app_context(), session_scope(obj.engine) as session:
+        names = write_geopackage(session, day, file)
+    click.echo(f"GeoPackage écrit : {file} — couches : {', '.join(names)}")
+
+
 @main.group("report")
 def report_group() -> None:
     """Compliance reports (French): operator delays, commune sheet, council summary."""

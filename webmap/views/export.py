@@ -45,17 +45,23 @@ def layers_for_export(session: Session, as_of: dt.date) -> dict[str, gpd.GeoData
     return out
 
 
+def write_geopackage(session: Session, as_of: dt.date, path: Path) -> list[str]:
+    """Write every layer as of ``as_of`` to the GeoPackage ``path``; return the layer names."""
+    frames = layers_for_export(session, as_of)
+    for name, frame in frames.items():
+        _plain(frame).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    return list(frames)
+
+
 @bp.route("/export.gpkg")
 @requires("exports")
 def geopackage() -> Response:
     """All layers as of ``as_of`` in one GeoPackage (EPSG:4326)."""
     as_of = params.as_of(request.args)
-    with db_session() as session:
-        frames = layers_for_export(session, as_of)
     with tempfile.TemporaryDirectory(prefix="rollout-gpkg-") as folder:
         path = Path(folder) / "rollout.gpkg"
-        for name, frame in frames.items():
-            _plain(frame).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        with db_session() as session:
+            write_geopackage(session, as_of, path)
         payload = path.read_bytes()
     return Response(payload, mimetype="application/geopackage+sqlite3", headers={
         "Content-Disposition": f'attachment; filename="rollout-{as_of.isoformat()}.gpkg"'})

@@ -1,0 +1,32 @@
+"""`rollout export gpkg`: the GeoPackage opens with GDAL and holds every non-empty layer."""
+
+from __future__ import annotations
+
+import pyogrio
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from rollout.cli import main
+from rollout.db import make_engine, session_scope
+from rollout.models import RadioSite
+
+
+def test_export_gpkg_reads_back_with_gdal(demo_url, tmp_path):
+    target = tmp_path / "mel.gpkg"
+    result = CliRunner().invoke(
+        main, ["--database", demo_url, "export", "gpkg", str(target), "--as-of", "2026-09-30"]
+    )
+    assert result.exit_code == 0, result.output
+    layers = dict(pyogrio.list_layers(target))
+    assert layers["communes"] == "MultiPolygon"
+    assert {"sites", "works"} <= set(layers)
+    communes = pyogrio.read_dataframe(target, layer="communes")
+    assert len(communes) == 95
+    assert communes.crs.to_epsg() == 4326
+    lille = communes[communes["insee"] == "59350"].iloc[0]
+    assert lille["name"] == "Lille"
+    engine = make_engine(demo_url)
+    with session_scope(engine) as session:
+        stations = session.scalar(select(func.count(func.distinct(RadioSite.station_id))))
+    engine.dispose()
+    assert pyogrio.read_info(target, layer="sites")["features"] == stations
