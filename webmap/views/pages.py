@@ -99,7 +99,8 @@ def commune(insee: str) -> str:
         history = history[history["insee"] == insee]
         milestones = data.commune_milestones(session, as_of, insee)
         operators = data.committed_communes_of(session, insee)
-        overlays = {name: item.read(session, as_of) for name, item in data_layers().items()}
+        every = data.cached(session, ("overlay_counts", as_of),
+                            lambda: overlay_counts(session, as_of))
     committed = []
     if len(milestones):
         shares = milestones[milestones["metric"].isin(SHARE_METRICS)].sort_values("due_on")
@@ -114,13 +115,24 @@ def commune(insee: str) -> str:
         actual, committed, labels=(translate("Réalisé"), translate("Trajectoire engagée")),
         title=translate("Évolution du taux de raccordables"),
     )
-    # Works list every commune they touch ("59350, 59009"); sites name one.
-    counts = {name: int(frame["insee"].fillna("").astype(str).str.split(", ")
-                        .map(lambda codes: insee in codes).sum()) if "insee" in frame else 0
-              for name, frame in overlays.items()}
+    counts = {name: per_commune.get(insee, 0) for name, per_commune in every.items()}
     return render_template("commune.html", row=row.iloc[0], chart=chart, as_of=as_of,
                            milestones=milestones, operators=operators, counts=counts,
                            history=history)
+
+
+def overlay_counts(session, as_of) -> dict[str, dict[str, int]]:
+    """Layer -> INSEE code -> features touching that commune, for every commune at once
+    (cached per data version: the layers take ~75 ms to read, a commune page ~100 ms)."""
+    out = {}
+    for name, item in data_layers().items():
+        frame = item.read(session, as_of)
+        # Works list every commune they touch ("59350, 59009"); sites name one.
+        codes = (frame["insee"].fillna("").astype(str).str.split(", ")
+                 .map(lambda listed: list(dict.fromkeys(listed))).explode()
+                 if "insee" in frame else pd.Series([], dtype=object))
+        out[name] = {code: int(n) for code, n in codes[codes != ""].value_counts().items()}
+    return out
 
 
 def data_layers() -> dict:
