@@ -22,7 +22,7 @@ FEATURE_KEYS = {"insee", "name", "population", "area_km2", "premises", "premises
 
 @pytest.fixture
 def client(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "SECRET_KEY": "test"})
     client = app.test_client()
     sign_in(client, "admin")
     yield client

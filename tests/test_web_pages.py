@@ -30,7 +30,7 @@ PAGES = ["/", "/?lang=en", "/?indicator=status", "/communes", "/communes?sort=po
 
 @pytest.fixture
 def app(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "SECRET_KEY": "test"})
     yield app
     app.extensions["rollout_engine"].dispose()
 
@@ -151,6 +151,7 @@ def test_unknown_commune_and_operator_are_404_pages(client):
 
 def test_server_error_page_hides_the_exception(demo_url):
     app = create_app({"DATABASE_URL": demo_url, "PROPAGATE_EXCEPTIONS": False,
+                      "SECRET_KEY": "test",
                       "WARM_CACHE": False})
 
     @app.route("/boom")
@@ -205,7 +206,8 @@ def test_imports_page_shows_rejected_rows(db_url):
                                          reason="not a number"))
         session.add(batch)
     engine.dispose()
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "PUBLIC_MODE": True})
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "PUBLIC_MODE": True,
+                      "SECRET_KEY": "test"})
     admin = app.test_client()
     sign_in(admin, "admin")
     html = admin.get("/imports").get_data(as_text=True)
@@ -246,7 +248,7 @@ def test_commune_page_counts_sites_and_works_touching_it(client):
 def test_configured_basemap_is_the_only_outside_url(demo_url):
     tiles = "https://tile.example.org/{z}/{x}/{y}.png"
     app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True,
-                      "TILES": tiles, "TILES_ATTRIBUTION": "© example"})
+                      "SECRET_KEY": "test", "TILES": tiles, "TILES_ATTRIBUTION": "© example"})
     response = app.test_client().get("/")
     html = response.get_data(as_text=True)
     assert tiles in html

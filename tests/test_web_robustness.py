@@ -35,7 +35,7 @@ BAD = [
 
 @pytest.fixture(scope="module")
 def client(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "SECRET_KEY": "test"})
     client = app.test_client()
     sign_in(client, "admin")
     yield client

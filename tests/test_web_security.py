@@ -42,7 +42,7 @@ PROTECTED = [path for path, role in ROUTES.items() if role != "viewer"]
 
 @pytest.fixture
 def app(demo_url, tmp_path):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True,
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "SECRET_KEY": "test",
                       "UPLOAD_FOLDER": str(tmp_path / "uploads")})
     yield app
     app.extensions["rollout_engine"].dispose()
@@ -50,7 +50,8 @@ def app(demo_url, tmp_path):
 
 @pytest.fixture
 def public_app(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True})
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True,
+                      "SECRET_KEY": "test"})
     yield app
     app.extensions["rollout_engine"].dispose()
 
@@ -103,7 +104,8 @@ def test_public_mode_never_opens_reports_exports_imports_or_audit(public_app, pa
 
 
 def test_a_view_declaring_nothing_is_refused(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True})
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True,
+                      "SECRET_KEY": "test"})
     app.add_url_rule("/undeclared", "undeclared", lambda: "secret")
     app.add_url_rule("/declared", "declared", requires(None)(lambda: "open"))
     client = _client_as(app, "admin")
@@ -171,7 +173,7 @@ def test_login_never_redirects_off_site(app, target):
 
 
 def test_secure_cookie_when_configured(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True,
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "SECRET_KEY": "test",
                       "SESSION_COOKIE_SECURE": True})
     client = app.test_client()
     ensure_user(client, "secure-user", "viewer")
