@@ -8,14 +8,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from geodata import commitments
 from reports import data
 from reports.model import Column, Facts, Paragraph, Section, Table
 from rollout.assessment import STATUS_ORDER
 from rollout.compliance import METRIC_LABELS_FR, STATUS_LABELS_FR
 
 FTTH_SHARE_METRICS = {"ftth_connectable_share", "ftth_connectable_or_rad_share"}
-SHARE_METRICS = {"ftth_connectable_share", "ftth_connectable_or_rad_share",
-                 "mobile_5g_premises_coverage_share"}
+SHARE_METRICS = set(commitments.SHARE_METRICS)
 BATCH_ID_COLUMNS = ("due_batch_id", "achieved_batch_id", "met_batch_id", "premises_batch_id",
                     "milestone_batch_id")
 SERIES_FR = {

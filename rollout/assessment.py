@@ -51,13 +51,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-METRICS = (
-    "ftth_connectable_share",
-    "ftth_connectable_or_rad_share",
-    "ftth_connectable_premises",
-    "mobile_5g_sites",
-    "mobile_5g_premises_coverage_share",
-)
+# The metrics of the commitments template; their order indexes the per-metric tables below.
+from geodata.commitments import METRICS
+
 STATUS_ORDER = ("missed", "at_risk", "met_late", "no_data", "on_track", "met")
 SERIES_KINDS = ("operator", "all_operators", "mixed")
 # Machine texts of ``reason`` (no_data, and why a future milestone is at risk).
