@@ -346,3 +346,25 @@ def test_openapi_states_what_each_operation_needs(public_app):
         concrete = path.replace("{insee}", "59350")
         assert (ROUTES[concrete] == "viewer") == (permission in ("map", "commune_pages",
                                                                  "sheets")), path
+
+
+@pytest.mark.parametrize(("args", "env", "expected"), [
+    (["serve", "--public"], "0", True), (["serve", "--private"], "1", False),
+    (["serve"], "1", True), (["serve"], None, False)])
+def test_serve_public_switch(db_url, monkeypatch, args, env, expected):
+    import waitress
+    from click.testing import CliRunner
+
+    from rollout.cli import main
+
+    served = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: served.append(app))
+    monkeypatch.setenv("ROLLOUT_SECRET_KEY", "test")
+    if env is None:
+        monkeypatch.delenv("ROLLOUT_PUBLIC_MODE", raising=False)
+    else:
+        monkeypatch.setenv("ROLLOUT_PUBLIC_MODE", env)
+    result = CliRunner().invoke(main, ["--database", db_url, *args])
+    assert result.exit_code == 0, result.output
+    assert served[0].config["PUBLIC_MODE"] is expected
+    served[0].extensions["rollout_engine"].dispose()
