@@ -87,7 +87,7 @@ def main() -> None:
         engine = make_engine(url)
         for _ in build_demo(engine, inputs_folder=Path(folder) / "inputs"):
             pass
-        app = create_app({"DATABASE_URL": url, "TESTING": True})
+        app = create_app({"DATABASE_URL": url, "TESTING": True, "PUBLIC_MODE": True})
         app.add_url_rule("/naive", "naive", lambda: naive_page(engine))
         client = app.test_client()
         clear_caches()

@@ -10,6 +10,7 @@ queries, the older one stays as evidence) and counted in the summary.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, insert, select
@@ -23,15 +24,13 @@ from rollout.models import Commune, CommuneOperators, FtthProgress, ImportBatch,
 def load(
     engine: Engine,
     path: str | Path,
-    *,
-    synthetic: bool = False,
-    imported_by: str | None = None,
+    **journal: Any,
 ) -> ImportOutcome:
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
         # Read inside the import so bad input is journaled like any refused batch.
         return _store(session, batch, read_arcep(path))
 
-    return run_import(engine, path, "arcep", loader, synthetic=synthetic, imported_by=imported_by)
+    return run_import(engine, path, "arcep", loader, **journal)
 
 
 def _store(session: Session, batch: ImportBatch, read) -> LoadStats:

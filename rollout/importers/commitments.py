@@ -8,6 +8,7 @@ new agreement id citing its own source document, so both stay on record.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
@@ -22,15 +23,13 @@ from rollout.operators import ensure_operator
 def load(
     engine: Engine,
     path: str | Path,
-    *,
-    synthetic: bool = False,
-    imported_by: str | None = None,
+    **journal: Any,
 ) -> ImportOutcome:
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
         return _store(session, batch, read_commitments(path), Path(path).name)
 
     return run_import(
-        engine, path, "commitments", loader, synthetic=synthetic, imported_by=imported_by
+        engine, path, "commitments", loader, **journal
     )
 
 

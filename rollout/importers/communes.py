@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import shapely
@@ -25,8 +26,7 @@ def load(
     id_field: str | None = None,
     name_field: str | None = None,
     layer: str | None = None,
-    synthetic: bool = False,
-    imported_by: str | None = None,
+    **journal: Any,
 ) -> ImportOutcome:
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
         # Read inside the import so bad input is journaled like any refused batch.
@@ -34,7 +34,7 @@ def load(
         return _store(session, batch, read)
 
     return run_import(
-        engine, path, "communes", loader, synthetic=synthetic, imported_by=imported_by
+        engine, path, "communes", loader, **journal
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, insert
@@ -42,10 +43,9 @@ def load(
     as_of: dt.date | None = None,
     chunksize: int = 100_000,
     keep_points: bool = True,
-    synthetic: bool = False,
-    imported_by: str | None = None,
     scheduler: str | None = None,
     bulk_load: bool = True,
+    **journal: Any,
 ) -> ImportOutcome:
     """Import a building file; see the module docstring.
 
@@ -71,7 +71,7 @@ def load(
         return _stats(session, batch, totals, copy)
 
     return run_import(
-        engine, path, "premises", loader, synthetic=synthetic, imported_by=imported_by
+        engine, path, "premises", loader, **journal
     )
 
 

@@ -10,6 +10,7 @@ listed twice for one operator in a file is stored once (the first row).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,16 +28,14 @@ from rollout.spatial import CommuneLocator
 def load(
     engine: Engine,
     path: str | Path,
-    *,
-    synthetic: bool = False,
-    imported_by: str | None = None,
+    **journal: Any,
 ) -> ImportOutcome:
     """Import one ANFR zip/folder or ARCEP sites CSV as one batch."""
 
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
         return _store(session, batch, read_sites(path), Path(path).name)
 
-    return run_import(engine, path, "sites", loader, synthetic=synthetic, imported_by=imported_by)
+    return run_import(engine, path, "sites", loader, **journal)
 
 
 def check_lengths(frame: pd.DataFrame, model: type, columns: list[str], file: str) -> None:

@@ -9,6 +9,7 @@ dropped). Times are stored as naive UTC.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, insert
@@ -29,8 +30,7 @@ def load(
     path: str | Path,
     *,
     fmt: str | None = None,
-    synthetic: bool = False,
-    imported_by: str | None = None,
+    **journal: Any,
 ) -> ImportOutcome:
     """Import one works file as one batch; ``fmt`` is one of :data:`FORMATS`, else guessed."""
     if fmt is not None and fmt not in FORMATS:
@@ -39,7 +39,7 @@ def load(
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
         return _store(session, batch, read_works(path, fmt), Path(path).name)
 
-    return run_import(engine, path, "works", loader, synthetic=synthetic, imported_by=imported_by)
+    return run_import(engine, path, "works", loader, **journal)
 
 
 def naive_utc(stamp: object) -> object:

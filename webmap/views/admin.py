@@ -12,9 +12,7 @@ from wtforms import SelectField
 
 from geodata.errors import InputError, Problem
 from rollout import accounts, audit
-from rollout.db import session_scope
 from rollout.importing import KINDS, ImportOutcome, ImportRejected
-from rollout.models import ImportBatch
 from webmap import db_session, uploads
 from webmap.auth import current_user, requires
 
@@ -29,16 +27,6 @@ class UploadForm(FlaskForm):
 
     kind = SelectField("Type", choices=list(KINDS))
     file = FileField("Fichier", validators=[FileRequired()])
-
-
-def _keep_stored_path(batch_id: int | None, path: Path) -> None:
-    """Point the batch at the kept copy (the importers do not pass ``stored_path`` on)."""
-    if batch_id is None:
-        return
-    with session_scope(current_app.extensions["rollout_engine"]) as session:
-        batch = session.get(ImportBatch, batch_id)
-        if batch is not None and batch.stored_path is None:
-            batch.stored_path = str(path)
 
 
 def import_upload(kind: str, stream, filename: str | None, username: str
@@ -56,12 +44,13 @@ def import_upload(kind: str, stream, filename: str | None, username: str
     loader = importlib.import_module(f"rollout.importers.{kind}").load
     engine = current_app.extensions["rollout_engine"]
     try:
-        outcome = loader(engine, stored.path, imported_by=username)
+        outcome = loader(engine, stored.path, imported_by=username,
+                         display_name=stored.path.name,
+                         stored_path=str(stored.path))
     except ImportRejected as exc:
         outcome = exc.outcome
     except InputError as exc:
         return None, list(exc.problems)
-    _keep_stored_path(outcome.batch_id, stored.path)
     return outcome, list(outcome.problems)
 
 
