@@ -27,6 +27,7 @@ from rollout.models import Agreement, ImportBatch, Operator
 # snapped to 1e-5 degree (about 1 m), which keeps shared borders shared (same input, same snap).
 SIMPLIFY_TOLERANCE_M = 40.0
 DISPLAY_GRID_DEG = 1e-5
+_ZOOM_CACHE: dict = {}
 _DISPLAY_CACHE: dict[tuple, gpd.GeoDataFrame] = {}
 RESULT_CACHE_SIZE = 32
 _RESULT_CACHE: dict[tuple, Any] = {}
@@ -60,6 +61,24 @@ def display_communes(session: Session, metric_crs: int = 2154) -> gpd.GeoDataFra
             {"insee": raw["insee"], "name": raw["name"]}, geometry=snapped, crs=raw.crs
         )
     return _DISPLAY_CACHE[key].copy()
+
+
+def zoomed_communes(session: Session, zoom: int) -> gpd.GeoDataFrame:
+    """Commune boundaries simplified for a web-map ``zoom`` (national layers, served by bbox).
+
+    One :class:`rollout.scale.SimplifiedCommunes` per boundary version; each zoom is
+    simplified once (seconds for 35,000 communes), then served from memory.
+    """
+    from rollout.scale import SimplifiedCommunes
+
+    listing = queries.communes(session)
+    key = ("zoomed", str(session.get_bind().url), tuple(zip(
+        listing["insee"], listing["boundary_version"], listing["batch_id"], strict=True)))
+    if key not in _ZOOM_CACHE:
+        raw = queries.communes(session, geometry=True)[["insee", "name", "geometry"]]
+        _ZOOM_CACHE.clear()
+        _ZOOM_CACHE[key] = SimplifiedCommunes(raw)
+    return _ZOOM_CACHE[key].at(zoom).copy()
 
 
 def cached(session: Session, key: tuple, compute: Callable[[], Any]) -> Any:

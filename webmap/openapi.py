@@ -38,6 +38,10 @@ _PARAMETERS = {
               "schema": {"type": "string", "format": "date"}},
     "limit": {"name": "limit", "in": "query", "required": False,
               "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX}},
+    "zoom": {"name": "zoom", "in": "query", "required": False,
+             "description": "web-map zoom level: geometries simplified to half a pixel at that "
+                            "zoom (shared borders stay shared); full detail from 13",
+             "schema": {"type": "integer", "minimum": 0, "maximum": 22}},
 }
 _ERROR = {"description": "bad parameter", "content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/Error"}}}}
@@ -75,7 +79,7 @@ def document(layers: list[str], permissions: dict[str, str] | None = None) -> di
     paths: dict[str, Any] = {
         "/api/communes": _get("Communes with their latest indicators (simplified geometry)",
                               _collection("communes", COMMUNE_PROPERTIES),
-                              ["bbox", "as_of", "limit"]),
+                              ["bbox", "as_of", "limit", "zoom"]),
         "/api/communes/{insee}/progress": _get(
             "All-operator connectable series of one commune",
             {"200": {"description": "series", "content": {"application/json": {"schema": {

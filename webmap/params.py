@@ -17,6 +17,9 @@ AS_OF_MAX = dt.date(2100, 12, 31)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+ZOOM_MAX = 22
+
+
 def today() -> dt.date:
     """The default as-of date: today (UTC)."""
     return dt.datetime.now(dt.UTC).date()
@@ -70,3 +73,13 @@ def bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
     if minlon > maxlon or minlat > maxlat:
         raise ApiError("bbox", f"bbox was {raw!r}; the minimum must not exceed the maximum")
     return minlon, minlat, maxlon, maxlat
+
+
+def zoom(args: Mapping[str, str]) -> int | None:
+    """``zoom`` between 0 and 22 (web-map zoom level); None when absent."""
+    raw = args.get("zoom")
+    if raw is None or raw == "":
+        return None
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or int(raw) > ZOOM_MAX:
+        raise ApiError("zoom", f"zoom was {raw!r}; expected a whole number from 0 to {ZOOM_MAX}")
+    return int(raw)

@@ -21,7 +21,7 @@ ASSESSMENT_COLUMNS = ["agreement_id", "operator_code", "commune_insee", "metric"
                       "shortfall_premises", "projected_on", "series"]
 SERIES_COLUMNS = ["observed_on", "connectable", "rad", "premises", "premises_as_of",
                   "connectable_share", "synthetic", "source_file"]
-KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang"}
+KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang", "zoom"}
 # Radio sites are public (ANFR) and drawn on the public map; gap layers are the planners'
 # analysis, works the dig-once input. A layer added without an entry needs "gaps".
 LAYER_PERMISSIONS = {"sites": "map", "works": "dig_once", "gaps": "gaps",
@@ -70,10 +70,18 @@ def _geojson(payload: dict) -> Response:
 @bp.route("/communes")
 @requires("map")
 def communes() -> Response:
-    """Every commune (display geometry) with its latest indicators as of ``as_of``."""
+    """Every commune (display geometry) with its latest indicators as of ``as_of``.
+
+    With ``zoom``, geometries are simplified for that zoom level (national layers: ask for the
+    map's bbox and zoom; borders stay shared at every level).
+    """
     as_of, box, limit = _query()
+    zoom = params.zoom(request.args)
     with db_session() as session:
-        shapes = data.display_communes(session)
+        if zoom is None:
+            shapes = data.display_communes(session)
+        else:
+            shapes = data.zoomed_communes(session, zoom)
         figures = data.figures(session, as_of)
     frame = shapes[["insee", "geometry"]].merge(figures, on="insee", how="left")
     columns = [c for c in COMMUNE_PROPERTIES if c in frame.columns]
