@@ -7,6 +7,7 @@ Unknown operators and communes raise :class:`geodata.errors.InputError`.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -37,25 +38,51 @@ def _render(document: Document, fmt: str, allowed: tuple[str, ...], compact: boo
     return render_html.render(document)
 
 
-def render_operator_delay(session: Session, operator_code: str, as_of: dt.date, fmt: str) -> bytes:
-    """Operator-delay report (legal staff) as ``pdf``, ``xlsx``, ``csv`` or ``html`` bytes."""
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered report and the id printed in its footer (cited in the audit log)."""
+
+    report_id: str
+    payload: bytes
+
+
+def operator_delay_report(session: Session, operator_code: str, as_of: dt.date,
+                          fmt: str) -> Rendered:
+    """Operator-delay report (legal staff) as ``pdf``, ``xlsx``, ``csv`` or ``html``."""
     from reports import operator_delay
 
     document = operator_delay.build(session, operator_code, as_of,
                                     with_charts=fmt in ("pdf", "html"))
-    return _render(document, fmt, OPERATOR_DELAY_FORMATS)
+    return Rendered(document.report_id, _render(document, fmt, OPERATOR_DELAY_FORMATS))
+
+
+def commune_sheet_report(session: Session, insee: str, as_of: dt.date, fmt: str) -> Rendered:
+    """One-page commune sheet (elected officials) as ``pdf`` or ``html``."""
+    from reports import commune_sheet
+
+    document = commune_sheet.build(session, insee, as_of)
+    return Rendered(document.report_id,
+                    _render(document, fmt, COMMUNE_SHEET_FORMATS, compact=True))
+
+
+def council_report(session: Session, as_of: dt.date, fmt: str) -> Rendered:
+    """Council summary (all communes ranked) as ``pdf`` or ``xlsx``."""
+    from reports import council
+
+    document = council.build(session, as_of, with_charts=fmt == "pdf")
+    return Rendered(document.report_id, _render(document, fmt, COUNCIL_FORMATS))
+
+
+def render_operator_delay(session: Session, operator_code: str, as_of: dt.date, fmt: str) -> bytes:
+    """The bytes of :func:`operator_delay_report`."""
+    return operator_delay_report(session, operator_code, as_of, fmt).payload
 
 
 def render_commune_sheet(session: Session, insee: str, as_of: dt.date, fmt: str) -> bytes:
-    """One-page commune sheet (elected officials) as ``pdf`` or ``html`` bytes."""
-    from reports import commune_sheet
-
-    return _render(commune_sheet.build(session, insee, as_of), fmt, COMMUNE_SHEET_FORMATS,
-                   compact=True)
+    """The bytes of :func:`commune_sheet_report`."""
+    return commune_sheet_report(session, insee, as_of, fmt).payload
 
 
 def render_council(session: Session, as_of: dt.date, fmt: str) -> bytes:
-    """Council summary (all communes ranked) as ``pdf`` or ``xlsx`` bytes."""
-    from reports import council
-
-    return _render(council.build(session, as_of, with_charts=fmt == "pdf"), fmt, COUNCIL_FORMATS)
+    """The bytes of :func:`council_report`."""
+    return council_report(session, as_of, fmt).payload

@@ -481,10 +481,24 @@ def report_group() -> None:
     """Compliance reports (French): operator delays, commune sheet, council summary."""
 
 
-def _write_report(output: Path, payload: bytes) -> None:
+def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, build) -> None:
+    """Render with ``build(session, day)``, write ``output``, record who made which report."""
+    import hashlib
+    import os
+
+    from rollout.audit import record_report
+    from rollout.db import session_scope
+
+    day = _parse_date(as_of, "--as-of") or dt.date.today()
+    with session_scope(obj.engine) as session:
+        rendered = build(session, day)
+        record_report(session, kind, {**params, "as_of": day, "via": "cli"},
+                      rendered.report_id, hashlib.sha256(rendered.payload).hexdigest(),
+                      os.environ.get("USER"))
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(payload)
-    click.echo(f"rapport écrit : {output} ({len(payload):,} octets)".replace(",", " "))
+    output.write_bytes(rendered.payload)
+    size = f"{len(rendered.payload):,}".replace(",", " ")
+    click.echo(f"rapport {rendered.report_id} écrit : {output} ({size} octets)")
 
 
 @report_group.command("operator-delay")
@@ -497,13 +511,10 @@ def _write_report(output: Path, payload: bytes) -> None:
 @_fail_on_bad_input
 def report_operator_delay(obj: Context, operator: str, as_of, fmt: str, output: Path) -> None:
     """For legal staff: each missed milestone, since when, by how many premises, evidence."""
-    from reports import render_operator_delay
-    from rollout.db import session_scope
+    from reports import operator_delay_report
 
-    day = _parse_date(as_of, "--as-of") or dt.date.today()
-    with session_scope(obj.engine) as session:
-        payload = render_operator_delay(session, operator, day, fmt)
-    _write_report(output, payload)
+    _make_report(obj, "operator-delay", {"operator": operator, "format": fmt}, as_of, output,
+            lambda session, day: operator_delay_report(session, operator, day, fmt))
 
 
 @report_group.command("commune")
@@ -515,13 +526,10 @@ def report_operator_delay(obj: Context, operator: str, as_of, fmt: str, output: 
 @_fail_on_bad_input
 def report_commune(obj: Context, insee: str, as_of, fmt: str, output: Path) -> None:
     """For elected officials: one page on a commune."""
-    from reports import render_commune_sheet
-    from rollout.db import session_scope
+    from reports import commune_sheet_report
 
-    day = _parse_date(as_of, "--as-of") or dt.date.today()
-    with session_scope(obj.engine) as session:
-        payload = render_commune_sheet(session, insee, day, fmt)
-    _write_report(output, payload)
+    _make_report(obj, "commune", {"commune": insee, "format": fmt}, as_of, output,
+            lambda session, day: commune_sheet_report(session, insee, day, fmt))
 
 
 @report_group.command("council")
@@ -532,13 +540,10 @@ def report_commune(obj: Context, insee: str, as_of, fmt: str, output: Path) -> N
 @_fail_on_bad_input
 def report_council(obj: Context, as_of, fmt: str, output: Path) -> None:
     """For the council: all communes ranked, counts by status, attention first."""
-    from reports import render_council
-    from rollout.db import session_scope
+    from reports import council_report
 
-    day = _parse_date(as_of, "--as-of") or dt.date.today()
-    with session_scope(obj.engine) as session:
-        payload = render_council(session, day, fmt)
-    _write_report(output, payload)
+    _make_report(obj, "council", {"format": fmt}, as_of, output,
+            lambda session, day: council_report(session, day, fmt))
 
 
 _PUBLIC_HELP = ("Public mode: anonymous visitors see the map, commune pages and sheets (never "

@@ -59,7 +59,8 @@ def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
     user = current_user()
     try:
         with session_scope(current_app.extensions["rollout_engine"]) as session:
-            report_id, payload = build(session, as_of, fmt)
+            rendered = build(session, as_of, fmt)
+            report_id, payload = rendered.report_id, rendered.payload
             asked = {**key, "as_of": as_of, "format": fmt, "via": "web"}
             audit.record_report(session, kind, asked, report_id,
                                 hashlib.sha256(payload).hexdigest(),
@@ -73,20 +74,14 @@ def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
         "Content-Disposition": f'{disposition}; filename="{name}-{as_of.isoformat()}.{fmt}"'})
 
 
-# The builders and options of reports.render_*, called here step by step because the audit
-# log needs the document's report id, which render_* does not return.
 @reports_bp.get("/operators/<code>/delay-report.<fmt>")
 @requires("operator_delay_reports")
 def operator_delay(code: str, fmt: str) -> Response:
     """Operator-delay report (pdf, xlsx, csv, html): legal staff only."""
-    from reports import OPERATOR_DELAY_FORMATS, _render
-    from reports import operator_delay as report
+    from reports import OPERATOR_DELAY_FORMATS, operator_delay_report
 
-    def build(session, as_of: dt.date, fmt: str) -> tuple[str, bytes]:
-        document = report.build(session, code, as_of, with_charts=fmt in ("pdf", "html"))
-        return document.report_id, _render(document, fmt, OPERATOR_DELAY_FORMATS)
-
-    return _send(build, "operator-delay", {"operator": code}, f"retard-{code}", fmt,
+    return _send(lambda session, as_of, fmt: operator_delay_report(session, code, as_of, fmt),
+                 "operator-delay", {"operator": code}, f"retard-{code}", fmt,
                  OPERATOR_DELAY_FORMATS)
 
 
@@ -94,26 +89,16 @@ def operator_delay(code: str, fmt: str) -> Response:
 @requires("sheets")
 def commune_sheet(insee: str, fmt: str) -> Response:
     """One-page commune sheet (pdf, html)."""
-    from reports import COMMUNE_SHEET_FORMATS, _render
-    from reports import commune_sheet as report
+    from reports import COMMUNE_SHEET_FORMATS, commune_sheet_report
 
-    def build(session, as_of: dt.date, fmt: str) -> tuple[str, bytes]:
-        document = report.build(session, insee, as_of)
-        return document.report_id, _render(document, fmt, COMMUNE_SHEET_FORMATS, compact=True)
-
-    return _send(build, "commune", {"commune": insee}, f"commune-{insee}", fmt,
-                 COMMUNE_SHEET_FORMATS)
+    return _send(lambda session, as_of, fmt: commune_sheet_report(session, insee, as_of, fmt),
+                 "commune", {"commune": insee}, f"commune-{insee}", fmt, COMMUNE_SHEET_FORMATS)
 
 
 @reports_bp.get("/council.<fmt>")
 @requires("sheets")
 def council(fmt: str) -> Response:
     """Council summary (pdf, xlsx)."""
-    from reports import COUNCIL_FORMATS, _render
-    from reports import council as report
+    from reports import COUNCIL_FORMATS, council_report
 
-    def build(session, as_of: dt.date, fmt: str) -> tuple[str, bytes]:
-        document = report.build(session, as_of, with_charts=fmt == "pdf")
-        return document.report_id, _render(document, fmt, COUNCIL_FORMATS)
-
-    return _send(build, "council", {}, "conseil", fmt, COUNCIL_FORMATS)
+    return _send(council_report, "council", {}, "conseil", fmt, COUNCIL_FORMATS)
