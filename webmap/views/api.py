@@ -21,23 +21,24 @@ ASSESSMENT_COLUMNS = ["agreement_id", "operator_code", "commune_insee", "metric"
                       "shortfall_premises", "projected_on", "series"]
 SERIES_COLUMNS = ["observed_on", "connectable", "rad", "premises", "premises_as_of",
                   "connectable_share", "synthetic", "source_file"]
-KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang", "zoom"}
+KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang"}
 # Radio sites are public (ANFR) and drawn on the public map; gap layers are the planners'
 # analysis, works the dig-once input. A layer added without an entry needs "gaps".
 LAYER_PERMISSIONS = {"sites": "map", "works": "dig_once", "gaps": "gaps",
                      "gap_hexagons": "gaps", "gaps_5g": "gaps"}
 
 
-def _check_unknown() -> None:
+def _check_unknown(extra: frozenset[str] = frozenset()) -> None:
     """Refuse misspelt parameters instead of silently ignoring a filter."""
+    known = KNOWN | extra
     for name in request.args:
-        if name not in KNOWN:
-            raise ApiError(name, f"unknown parameter {name!r}; expected one of {sorted(KNOWN)}")
+        if name not in known:
+            raise ApiError(name, f"unknown parameter {name!r}; expected one of {sorted(known)}")
 
 
-def _query() -> tuple:
+def _query(extra: frozenset[str] = frozenset()) -> tuple:
     """Validate every common parameter before any work: (as_of, bbox, limit)."""
-    _check_unknown()
+    _check_unknown(extra)
     return params.as_of(request.args), params.bbox(request.args), params.limit(request.args)
 
 
@@ -75,7 +76,7 @@ def communes() -> Response:
     With ``zoom``, geometries are simplified for that zoom level (national layers: ask for the
     map's bbox and zoom; borders stay shared at every level).
     """
-    as_of, box, limit = _query()
+    as_of, box, limit = _query(frozenset({"zoom"}))
     zoom = params.zoom(request.args)
     with db_session() as session:
         if zoom is None:
