@@ -138,6 +138,44 @@ EN: dict[str, str] = {
     "locaux (IPE)": "premises (IPE)",
     "sites radio": "radio sites",
     "travaux": "works",
+    # Accounts, upload and audit pages.
+    "Action": "Action",
+    "Aucun évènement.": "No event.",
+    "Détails": "Details",
+    "Journal d'audit": "Audit log",
+    "Nombre": "Count",
+    "Objet": "Target",
+    "Quand (UTC)": "When (UTC)",
+    "Utilisateur": "User",
+    "ligne de commande": "command line",
+    "Importer un fichier": "Import a file",
+    "Se connecter": "Sign in",
+    "Se déconnecter": "Sign out",
+    "Utilisateurs": "Users",
+    "Connexion": "Sign in",
+    "Mot de passe": "Password",
+    "Sans compte, la carte, les pages et les fiches des communes restent consultables.":
+        "Without an account, the map and the municipalities' pages and sheets remain open.",
+    "Fichier refusé avant import : aucune donnée n'a été modifiée.":
+        "File refused before import: no data was changed.",
+    "Fichiers acceptés": "Accepted files",
+    "Importer": "Import",
+    "Le fichier passe par le même service d'import que la ligne de commande : tout le fichier "
+    "est chargé, ou rien.":
+        "The file goes through the same import service as the command line: the whole file "
+        "loads, or nothing does.",
+    "Problèmes": "Problems",
+    "Résultat": "Result",
+    "Taille maximale": "Maximum size",
+    "attention": "warning",
+    "Actif": "Active",
+    "Créé le (UTC)": "Created (UTC)",
+    "Dernière connexion (UTC)": "Last sign-in (UTC)",
+    "Lecture seule : les comptes se gèrent avec": "Read only: accounts are managed with",
+    "Rôle": "Role",
+    "Rôles": "Roles",
+    "non": "no",
+    "oui": "yes",
 }
 
 # The same French words as rollout.compliance.STATUS_LABELS_FR, so pages and reports agree.
