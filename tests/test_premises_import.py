@@ -91,3 +91,44 @@ def test_as_of_required_when_name_has_no_date(communes_loaded, tmp_path):
     assert result.exit_code == 2 and "--as-of" in result.output
     ok = cli(communes_loaded, "import", "premises", str(path), "--as-of", "2024-02-01")
     assert ok.exit_code == 0, ok.output
+
+
+def _spatial_index_state(url):
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        enabled = conn.exec_driver_sql(
+            "SELECT spatial_index_enabled FROM geometry_columns "
+            "WHERE f_table_name = 'premises_point'").scalar()
+        checked = conn.exec_driver_sql(
+            "SELECT CheckSpatialIndex('premises_point', 'geom')").scalar()
+        found = conn.exec_driver_sql(
+            "SELECT count(*) FROM premises_point WHERE ROWID IN (SELECT ROWID FROM SpatialIndex "
+            "WHERE f_table_name = 'premises_point' AND search_frame = "
+            "BuildMbr(3.0, 50.60, 3.028, 50.609, 4326))").scalar()
+    engine.dispose()
+    return enabled, checked, found
+
+
+def test_big_file_rebuilds_the_spatialite_index(communes_loaded, tmp_path, monkeypatch,
+                                                backend):
+    if backend != "spatialite":
+        pytest.skip("the R*Tree rebuild is SpatiaLite's; PostGIS uses COPY")
+    from rollout.importers import premises
+
+    monkeypatch.setattr(premises, "REBUILD_INDEX_BYTES", 0)  # every file counts as big
+    calls = []
+    rebuild = premises._rtree_rebuilt_after
+    monkeypatch.setattr(premises, "_rtree_rebuilt_after",
+                        lambda session: calls.append(1) or rebuild(session))
+    bad = tmp_path / "ipe_bad_20240115.csv"
+    bad.write_text("\n".join([HEADER, ROWS[0], "B9;;x;CIBLE;WGS84;3,02;50,60;FRTE"]) + "\n",
+                   encoding="utf-8")
+    assert cli(communes_loaded, "import", "premises", str(bad)).exit_code == 2
+    # The refused import rolled the dropped index back: still enabled and consistent.
+    assert _spatial_index_state(communes_loaded)[:2] == (1, 1)
+    good = tmp_path / "ipe_FRTE_20240115.csv"
+    good.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    assert cli(communes_loaded, "import", "premises", str(good)).exit_code == 0
+    assert len(calls) == 2  # both imports took the drop-and-rebuild path
+    # Rebuilt: enabled, consistent, and the 4 points inside the two squares are found through it.
+    assert _spatial_index_state(communes_loaded) == (1, 1, 4)
