@@ -18,8 +18,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from geodata.text import parse_count
-
 REAL = Path(__file__).with_name("demo_data") / "real"
 COMMUNES_FILE = REAL / "mel_communes.geojson"
 ARCEP_INFO_FILE = REAL / "arcep_obs_2018t1_communes_info_dep59.csv"
@@ -55,26 +53,28 @@ def quarters_between(start: tuple[int, int], end: tuple[int, int]) -> list[tuple
 
 
 def _real_baseline() -> pd.DataFrame:
-    """Per MEL commune: 2018 INSEE premises and T1 2018 connectable, from the real files."""
+    """Per MEL commune: 2018 INSEE premises and T1 2018 connectable, read by the ARCEP reader."""
     import json
+
+    from geodata.arcep import read_arcep
 
     mel = json.loads(COMMUNES_FILE.read_text(encoding="utf-8"))
     names = {f["properties"]["code_insee"]: f["properties"]["name"] for f in mel["features"]}
-    info = pd.read_csv(ARCEP_INFO_FILE, skiprows=4, dtype=str, keep_default_na=False)
-    info = info[info["Code commune"].isin(names)]
-    ftth = pd.read_csv(ARCEP_FTTH_FILE, skiprows=4, dtype=str, keep_default_na=False)
-    ftth = ftth[(ftth["Champ"] == "Locaux Raccordables") & ftth["Code commune"].isin(names)]
+    info = read_arcep(ARCEP_INFO_FILE).communes
+    info = info[info["insee"].isin(names)]
+    progress = read_arcep(ARCEP_FTTH_FILE).progress
+    latest = progress[progress["observed_on"] == progress["observed_on"].max()]
     base = pd.DataFrame({
-        "insee": info["Code commune"],
-        "logements": info["Logements"].map(parse_count),
-        "etablissements": info["Établissements"].map(parse_count),
-        "committed": info["Engagements L. 33-13"].str.strip().replace("-", ""),
-        "oi": info["OI 2018 T1"].str.strip(),
-        "epci": info["Siren EPCI"],
+        "insee": info["insee"].astype(str),
+        "logements": info["logements"].astype(int),
+        "etablissements": info["etablissements"].astype(int),
+        "committed": info["committed_operators"].astype(str),
+        "oi": info["oi"].astype(str),
+        "epci": info["epci_siren"],
     })
     base["name"] = base["insee"].map(names)
     base["premises_2018"] = base["logements"] + base["etablissements"]
-    connectable = ftth.set_index("Code commune")["T1 2018"].map(parse_count)
+    connectable = latest.set_index("insee")["connectable"]
     base["connectable_2018"] = base["insee"].map(connectable).fillna(0).astype(int)
     return base.sort_values("insee").reset_index(drop=True)
 
