@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 import threading
 from collections.abc import Iterator
@@ -76,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from flask_wtf.csrf import CSRFProtect
 
+    from webmap import reports_views
     from webmap.views import admin, api, export, pages
 
     app.jinja_env.filters.update(fr_int=fr_int, fr_share=fr_share, fr_date=fr_date,
@@ -90,7 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(admin.bp)
-    _register_reports(app)
+    app.register_blueprint(reports_views.reports_bp)
     if app.config.get("WARM_CACHE", not app.testing):
         # Milestone assessments take seconds: compute the home page once in the background
         # so the first visitor does not wait for them (signed in or not).
@@ -98,17 +98,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             target=lambda: app.test_client().get("/", environ_base={auth.WARM_UP_ENVIRON: True}),
             name="rollout-warm", daemon=True).start()
     return app
-
-
-def _register_reports(app: Flask) -> None:
-    """Report downloads (``webmap.reports_views``, another team's module) when installed."""
-    try:
-        module = importlib.import_module("webmap.reports_views")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("webmap.reports_views", "reports"):
-            raise
-        return
-    app.register_blueprint(module.reports_bp)
 
 
 @contextmanager
