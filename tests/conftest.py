@@ -19,7 +19,9 @@ import pytest
 from rollout.db import make_engine
 from rollout.migrate import upgrade
 
-BACKENDS = [b for b in os.environ.get("ROLLOUT_TEST_BACKENDS", "spatialite,postgis").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("ROLLOUT_TEST_BACKENDS", "spatialite,postgis").split(",") if b
+]
 _counter = itertools.count()
 
 

@@ -158,8 +158,8 @@ def test_rejected_file_changes_no_data_and_names_the_cell(db_url, tmp_path):
     [
         (b"", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", ""),
-        ("Titre\n\n\n\nFoo,Bar\n1,2\n".encode(), "Code commune"),
-        ("Code commune,Autre chose\n59350,12\n".encode(), ""),
+        (b"Titre\n\n\n\nFoo,Bar\n1,2\n", "Code commune"),
+        (b"Code commune,Autre chose\n59350,12\n", ""),
     ],
     ids=["empty", "binary", "no-header", "unknown-layout"],
 )
