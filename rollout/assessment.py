@@ -82,6 +82,7 @@ _NAT = np.iinfo(np.int64).min
 _SHIFT = np.int64(1 << 32)
 _OFF = np.int64(1 << 31)
 _EPS = 1e-9
+_CHUNK = 1 << 18  # rows per block of a pass over millions of rows: temporaries stay warm
 _LAST_DAY = int(np.datetime64("9999-12-31", "D").astype(np.int64))
 
 
@@ -106,7 +107,8 @@ def _days(values: object, what: str) -> np.ndarray:
             shown = series.dropna().iloc[0] if series.notna().any() else None
             raise ValueError(f"{what} holds {kind} values such as {shown!r}; expected dates")
         series = pd.to_datetime(series)
-    return np.asarray(series.to_numpy()).astype("datetime64[D]").astype(np.int64)
+    # astype makes a new array: viewing it as int64 saves a second 5 M-row copy.
+    return np.asarray(series.to_numpy()).astype("datetime64[D]").view(np.int64)
 
 
 def _day(value: dt.date | np.datetime64, what: str) -> int:
@@ -130,6 +132,11 @@ def _dates(days: np.ndarray) -> np.ndarray:
     return out
 
 
+def _nans(size: int) -> np.ndarray:
+    """A read-only NaN column of ``size`` rows that takes no memory (a broadcast view)."""
+    return np.broadcast_to(np.nan, (size,))
+
+
 def _floats(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="raise").to_numpy(dtype=float, na_value=np.nan)
 
@@ -147,7 +154,8 @@ class _Codes:
         if len(new):
             self.index = self.index.append(new)
         table = np.r_[self.index.get_indexer(np.asarray(uniques, dtype=object)), -1]
-        return table[codes].astype(np.int64)  # code -1 (NA) takes the last slot: -1
+        # code -1 (NA) takes the last slot: -1
+        return table[codes].astype(np.int64, copy=False)
 
     def labels(self, codes: np.ndarray) -> np.ndarray:
         table = np.asarray(self.index, dtype=object)
@@ -157,10 +165,34 @@ class _Codes:
 # ---------------------------------------------------------------- array helpers
 
 
-def _asof(group: np.ndarray, day: np.ndarray, q_group: np.ndarray, q_day: np.ndarray) -> np.ndarray:
-    """Row of the latest ``day <= q_day`` in ``q_group`` (rows sorted by group, day), else -1."""
+def _keys(group: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """One sortable int64 per (group, day): the search keys of :func:`_asof`."""
+    keys = group * _SHIFT
+    keys += day
+    keys += _OFF
+    return keys
+
+
+def _asof(
+    group: np.ndarray,
+    day: np.ndarray,
+    q_group: np.ndarray,
+    q_day: np.ndarray,
+    keys: np.ndarray | None = None,
+) -> np.ndarray:
+    """Row of the latest ``day <= q_day`` in ``q_group`` (rows sorted by group, day), else -1.
+
+    ``keys`` are ``_keys(group, day)`` when the caller already has them.
+    """
+    keys = _keys(group, day) if keys is None else keys
+    if len(q_group) > 4 * _CHUNK:
+        # Millions of queries: by blocks, so that the temporaries reuse warm memory.
+        out = np.empty(len(q_group), dtype=np.int64)
+        for a in range(0, len(q_group), _CHUNK):
+            part = slice(a, a + _CHUNK)
+            out[part] = _asof(group, day, q_group[part], q_day[part], keys)
+        return out
     valid = (q_group >= 0) & (q_day != _NAT)
-    keys = group * _SHIFT + (day + _OFF)
     queries = np.where(valid, q_group * _SHIFT + (q_day + _OFF), -1)
     pos = np.searchsorted(keys, queries, side="right") - 1
     valid &= pos >= 0
@@ -189,6 +221,9 @@ def _first(
 
 
 def _take(values: np.ndarray, pos: np.ndarray, fill: object = np.nan) -> np.ndarray:
+    if len(values) and (not len(pos) or pos.min() >= 0):
+        # Every position found: one gather, no mask (hot on 5 M rows); same dtype as np.where.
+        return values[pos].astype(np.result_type(values, fill), copy=False)
     out = values[np.maximum(pos, 0)] if len(values) else np.zeros(len(pos), values.dtype)
     return np.where(pos >= 0, out, fill)
 
@@ -315,7 +350,7 @@ class _Inputs:
         t = _days(frame["observed_on"], f"{name}.observed_on")
         if (t == _NAT).any():
             raise ValueError(f"{name}.observed_on must be a date on every row")
-        batch = _floats(frame["batch_id"]) if "batch_id" in frame else np.full(len(frame), np.nan)
+        batch = _floats(frame["batch_id"]) if "batch_id" in frame else _nans(len(frame))
         counted = _floats(frame[first])
         if np.isnan(counted).any():
             raise ValueError(f"{name}.{first} must be a count on every row")
@@ -346,7 +381,11 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     A source is an operator's own series in a commune (key ``(op + 1) * n_geo + geo``), else the
     commune's all-operator series (key ``geo``), shared by every operator lacking its own.
     """
-    src = np.where(obs["op"] >= 0, (obs["op"] + 1) * n_geo + obs["geo"], obs["geo"])
+    # (op + 1) * n_geo + geo is geo itself for the all-operator rows (op -1). Built in place:
+    # every temporary of 5 M rows costs fresh memory.
+    src = obs["op"] + 1
+    src *= n_geo
+    src += obs["geo"]
     # Keys are small dense integers: presence tables instead of sorts (linear in the rows).
     size = int(max(src.max(initial=-1), need.max(initial=-1) + n_geo)) + 1
     own = np.zeros(size, bool)
@@ -354,25 +393,39 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     need_src = np.where(own[need + n_geo], need + n_geo, need % n_geo)
     wanted = np.zeros(size, bool)
     wanted[need_src] = True
-    rows = np.flatnonzero(wanted[src])
-    every = len(rows) == len(src)
-    key, t = (src, obs["t"]) if every else (src[rows], obs["t"][rows])
+    used = wanted[src]
+    rows = None if used.all() else np.flatnonzero(used)
+    key, t = (src, obs["t"]) if rows is None else (src[rows], obs["t"][rows])
     # Same series, same day: the highest batch (the latest import) wins. One int64 sort key
     # (series, day); the batch joins it only when batches differ (3x faster on 5 M rows).
-    batch = obs["batch"] if every else obs["batch"][rows]
-    series_day = key * _SHIFT + (t + _OFF)
-    if len(batch) and not (np.isnan(batch).all() or (batch == batch[0]).all()):
-        order = np.lexsort((np.nan_to_num(batch, nan=-1), series_day))
+    batch = obs["batch"] if rows is None else obs["batch"][rows]
+    series_day = key * _SHIFT
+    series_day += t
+    series_day += _OFF
+    constant = not len(batch) or np.isnan(batch).all() or (batch == batch[0]).all()
+    if constant and (series_day[1:] > series_day[:-1]).all():
+        picked = rows  # already in (series, day) order, one row a day: no sort (O(n) check)
     else:
-        order = np.argsort(series_day, kind="stable")
-    key, t = key[order], t[order]
-    keep = np.r_[(key[1:] != key[:-1]) | (t[1:] != t[:-1]), True][: len(t)]
-    picked = rows[order[keep]]
-    if len(picked) == len(obs["t"]) and (np.diff(picked) == 1).all():
-        out = dict(obs)  # every row kept in its order: no copy
-    else:
-        out = {k: v[picked] for k, v in obs.items()}
-    out["key"] = key[keep]
+        if constant:
+            order = np.argsort(series_day, kind="stable")
+        else:
+            order = np.lexsort((np.nan_to_num(batch, nan=-1), series_day))
+        series_day = series_day[order]
+        keep = np.r_[series_day[1:] != series_day[:-1], True][: len(series_day)]
+        picked = order[keep] if rows is None else rows[order[keep]]
+        series_day = series_day[keep]
+        key, t = series_day // _SHIFT, series_day % _SHIFT - _OFF
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        return values if picked is None else values[picked]  # None: every row, in order
+
+    # Only the fields used downstream are gathered: each one is a 5 M-row random access.
+    out = {"key": key, "t": t, "a": pick(obs["a"]), "b": pick(obs["b"])}
+    out["batch"] = (
+        np.broadcast_to(batch[0], (len(t),)) if constant and len(batch) else (pick(obs["batch"]))
+    )
+    # A source key is (op + 1) * n_geo + geo or geo: the commune is its remainder.
+    out["geo"] = key % n_geo if obs["geo"].min(initial=0) >= 0 else pick(obs["geo"])
     return out, need_src
 
 
@@ -388,13 +441,14 @@ def _with_premises(inp: _Inputs, c: dict) -> dict:
         known[known] = pc["geo"][first[known]] == geo[known]
         earliest = _take(pc["as_of"], np.where(known, first, -1), _NAT)
         pos[early] = _asof(pc["geo"], pc["as_of"], geo, earliest)
+    del c["geo"]  # needed for the denominator only: freed before the next 5 M-row columns
     c.update(
         conn=c["a"],
         rad=c["b"],
         den=_take(pc["premises"], pos),
         den_as_of=_take(pc["as_of"], pos, _NAT),
         method=_take(pc["method"], pos, -1),
-        mbatch=_take(pc["batch"], pos),
+        mbatch=_nans(len(pos)) if np.isnan(pc["batch"]).all() else _take(pc["batch"], pos),
     )
     return c
 
@@ -404,7 +458,9 @@ def _source_rows(c: dict) -> tuple[dict, np.ndarray]:
     first = np.r_[True, c["key"][1:] != c["key"][:-1]] if len(c["key"]) else np.zeros(0, bool)
     names = ("t", "conn", "rad", "den", "den_as_of", "method", "mbatch")
     rows = {k: c[k] for k in names}
-    rows.update(gid=np.cumsum(first) - 1, pbatch=c["batch"], oldest=c["t"])
+    gid = np.cumsum(first)
+    gid -= 1
+    rows.update(gid=gid, pbatch=c["batch"], oldest=c["t"])
     return rows, c["key"][first]
 
 
@@ -496,7 +552,10 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         blocks.append(rows)
         base += len(ids)
 
-    for fam, obs in ((_FTTH, inp.progress), (_SITES, inp.sites), (_COVER, inp.coverage)):
+    # Progress is read once, here: released so that its 5 M-row arrays can be freed early.
+    progress, inp.progress = inp.progress, None
+    c = rows = None
+    for fam, obs in ((_FTTH, progress), (_SITES, inp.sites), (_COVER, inp.coverage)):
         idx = np.flatnonzero(s_fam == fam)
         local, m_op, m_geo = _members(inp, s_op[idx], s_kind[idx], s_place[idx])
         m_scope, m_key = idx[local], m_op * n_geo + m_geo
@@ -541,10 +600,22 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         add_scoped(rows)
     names = ("gid", "t", "conn", "rad", "den", "den_as_of", "method", "pbatch", "mbatch", "oldest")
     blocks = [b for b in blocks if len(b["t"])] or [{k: np.zeros(0, np.int64) for k in names}]
+    if len(blocks) == 1:
+        return blocks[0], info
     # Blocks are numbered one after the other, each sorted by (series id, date): no sort needed.
-    series = (
-        {k: np.concatenate([b[k] for b in blocks]) for k in names} if len(blocks) > 1 else blocks[0]
-    )
+    # Joined one column at a time, each block's column freed as soon as it is copied (the
+    # blocks hold the only references left), so that the peak memory stays about one column.
+    progress = obs = c = rows = None
+    shared = all(b["oldest"] is b["t"] for b in blocks)
+    series = {}
+    for k in names:
+        if k == "oldest" and shared:
+            series[k] = series["t"]
+            continue
+        series[k] = np.concatenate([b.pop(k) for b in blocks])
+        if k == "t" and shared:
+            for b in blocks:
+                del b["oldest"]
     return series, info
 
 
@@ -552,26 +623,62 @@ class _State:
     """Metric value and RAD-cap state of cases at series positions (-1: no observation)."""
 
     def __init__(self, s: dict, cases: dict, i: np.ndarray | None, pos: np.ndarray) -> None:
-        mc, target, cap = (cases[k] if i is None else cases[k][i] for k in ("mc", "target", "cap"))
+        # Per-case flags are tested on the cases first: a flag that is uniform there is never
+        # expanded to the (up to 5 M) positions, nor its branch computed.
+        def case(name: str) -> np.ndarray:
+            return cases[name] if i is None else cases[name][i]
+
+        mc, target, cap = cases["mc"], case("target"), cases["cap"]
         self.conn = _take(s["conn"], pos)
-        sites = _FAMILY[mc] == _SITES
-        if sites.any():
+        if (_FAMILY[mc] == _SITES).any():
+            sites = _FAMILY[case("mc")] == _SITES
             self.conn = np.where((pos < 0) & sites, 0.0, self.conn)
         self.rad, self.den = _take(s["rad"], pos), _take(s["den"], pos)
         or_rad = mc == _OR_RAD
-        self.num = np.where(or_rad, self.conn + self.rad, self.conn) if or_rad.any() else self.conn
+        self.num = self.conn
+        if or_rad.all():
+            self.num = self.conn + self.rad
+        elif or_rad.any():
+            self.num = np.where(case("mc") == _OR_RAD, self.conn + self.rad, self.conn)
+        share = _SHARE[mc]
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.value = np.where(_SHARE[mc], self.num / self.den, self.num)
+            if share.all():
+                self.value = self.num / self.den
+            elif share.any():
+                self.value = np.where(_SHARE[case("mc")], self.num / self.den, self.num)
+            else:
+                self.value = self.num
             self.rad_share = self.rad / self.den
         self.reach = self.value >= target
         # cap: 1 respected or none, 0 breached, -1 unknown (RAD not published)
         self.cap = np.ones(len(pos), np.int8)
-        capped = ~np.isnan(cap)
-        if capped.any():
-            known = ~np.isnan(self.rad_share)
-            self.cap[capped & ~known] = -1
-            self.cap[capped & known & ~(self.rad_share <= cap)] = 0
+        if (~np.isnan(cap)).any():
+            cap = case("cap")
+            capped = ~np.isnan(cap)
+            unknown = capped & np.isnan(self.rad_share)
+            self.cap -= (capped & ~unknown & ~(self.rad_share <= cap)) + 2 * unknown
         self.reached = self.reach & (self.cap == 1)
+
+
+def _scan(
+    s: dict, cases: dict, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray, hit, last: bool = False
+) -> np.ndarray:
+    """First (or last) position in [lo, hi) where ``hit(_State)`` holds, per case; -1 if none.
+
+    The ranges are expanded about ``_CHUNK`` positions at a time: millions of positions at once
+    cost more in fresh memory for the temporaries than in arithmetic.
+    """
+    out = np.full(len(idx), -1, dtype=np.int64)
+    sizes = np.cumsum(np.maximum(hi - lo, 0))
+    cuts = (
+        np.unique(np.searchsorted(sizes, np.arange(_CHUNK, sizes[-1], _CHUNK)))
+        if len(sizes)
+        else np.zeros(0, np.int64)
+    )
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(idx)], strict=True):
+        owner, pos = _ranges(lo[a:b], hi[a:b])
+        out[a:b] = _first(owner, pos, hit(_State(s, cases, idx[a:b][owner], pos)), b - a, last)
+    return out
 
 
 def _least_count(share: np.ndarray, premises: np.ndarray) -> np.ndarray:
@@ -612,8 +719,9 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     gid = info["gid"][sc]
     start = np.searchsorted(s["gid"], gid, "left")
     due = due_on <= as_of
-    p_now = _asof(s["gid"], s["t"], gid, np.full(n, as_of))
-    p_due = np.where(due, _asof(s["gid"], s["t"], gid, due_on), -1)
+    keys = _keys(s["gid"], s["t"])
+    p_now = _asof(s["gid"], s["t"], gid, np.full(n, as_of), keys)
+    p_due = np.where(due, _asof(s["gid"], s["t"], gid, due_on, keys), -1)
     at_due, now = _State(s, cases, None, p_due), _State(s, cases, None, p_now)
     status = np.full(n, STATUS_ORDER.index("no_data"), np.int8)
     reason = np.full(n, -1, np.int8)
@@ -648,9 +756,8 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     delay[met], met_pos[met] = 0, p_due[met]
     mark(d & at_due.reach & (at_due.cap == -1), "no_data", "rad_unknown_cap_unchecked")
     scan = np.flatnonzero(d & ~met & ~(at_due.reach & (at_due.cap == -1)))
-    owner, pos = _ranges(np.where(p_due[scan] >= 0, p_due[scan] + 1, start[scan]), p_now[scan] + 1)
-    seen = _State(s, cases, scan[owner], pos)
-    first = _first(owner, pos, seen.reach & (seen.cap != 0), len(scan))
+    lo = np.where(p_due[scan] >= 0, p_due[scan] + 1, start[scan])
+    first = _scan(s, cases, scan, lo, p_now[scan] + 1, lambda seen: seen.reach & (seen.cap != 0))
     cap_first = _State(s, cases, scan, first).cap
     late, missed = scan[(first >= 0) & (cap_first == 1)], scan[first < 0]
     mark(scan[(first >= 0) & (cap_first == -1)], "no_data", "rad_unknown_cap_unchecked")
@@ -666,8 +773,7 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     f &= (p_now >= 0) | sites
     run = np.flatnonzero(f & now.reached)
     mark(run, "on_track")
-    owner, pos = _ranges(start[run], p_now[run] + 1)
-    below = _first(owner, pos, ~_State(s, cases, run[owner], pos).reached, len(run), last=True)
+    below = _scan(s, cases, run, start[run], p_now[run] + 1, lambda st: ~st.reached, last=True)
     first_run = np.where(below >= 0, below + 1, start[run])
     projected[run] = np.where(first_run <= p_now[run], _take(s["t"], first_run, _NAT), _NAT)
     mark(f & now.reach & (now.cap == -1), "no_data", "rad_unknown_cap_unchecked")
