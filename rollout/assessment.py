@@ -389,7 +389,10 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     # Keys are small dense integers: presence tables instead of sorts (linear in the rows).
     size = int(max(src.max(initial=-1), need.max(initial=-1) + n_geo)) + 1
     own = np.zeros(size, bool)
-    own[src[obs["op"] >= 0]] = True
+    own[src] = True  # no mask over 5 M rows: the all-operator keys are cleared after
+    own[: n_geo - 1] = False  # keys below n_geo - 1 are communes (all-operator series)
+    if src.min(initial=0) < 0:  # key -1 (no commune) wrapped round to the last slot: recount
+        own[-1] = size - 1 >= n_geo - 1 and bool((src == size - 1).any())
     need_src = np.where(own[need + n_geo], need + n_geo, need % n_geo)
     wanted = np.zeros(size, bool)
     wanted[need_src] = True
@@ -406,15 +409,17 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     if constant and (series_day[1:] > series_day[:-1]).all():
         picked = rows  # already in (series, day) order, one row a day: no sort (O(n) check)
     else:
+        key = src = None  # rebuilt from the sorted keys: freed before the sort's arrays
         if constant:
             order = np.argsort(series_day, kind="stable")
         else:
             order = np.lexsort((np.nan_to_num(batch, nan=-1), series_day))
         series_day = series_day[order]
         keep = np.r_[series_day[1:] != series_day[:-1], True][: len(series_day)]
-        picked = order[keep] if rows is None else rows[order[keep]]
-        series_day = series_day[keep]
-        key, t = series_day // _SHIFT, series_day % _SHIFT - _OFF
+        if not keep.all():
+            order, series_day = order[keep], series_day[keep]
+        picked = order if rows is None else rows[order]
+        key, t = series_day >> 32, (series_day & 0xFFFFFFFF) - _OFF  # // and % _SHIFT
 
     def pick(values: np.ndarray) -> np.ndarray:
         return values if picked is None else values[picked]  # None: every row, in order
@@ -424,8 +429,13 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     out["batch"] = (
         np.broadcast_to(batch[0], (len(t),)) if constant and len(batch) else (pick(obs["batch"]))
     )
-    # A source key is (op + 1) * n_geo + geo or geo: the commune is its remainder.
-    out["geo"] = key % n_geo if obs["geo"].min(initial=0) >= 0 else pick(obs["geo"])
+    # A source key is (op + 1) * n_geo + geo or geo: the commune is its remainder, divided
+    # out once per series (keys are sorted now) and repeated over the series' rows.
+    if obs["geo"].min(initial=0) >= 0:
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]][: len(key)])
+        out["geo"] = np.repeat(key[starts] % n_geo, np.diff(np.r_[starts, len(key)]))
+    else:
+        out["geo"] = pick(obs["geo"])
     return out, need_src
 
 
