@@ -154,8 +154,12 @@ class _Codes:
         if len(new):
             self.index = self.index.append(new)
         table = np.r_[self.index.get_indexer(np.asarray(uniques, dtype=object)), -1]
-        # code -1 (NA) takes the last slot: -1
-        return table[codes].astype(np.int64, copy=False)
+        # Code -1 (NA) wraps round to the last slot: -1. Rewritten in place (factorize's codes
+        # are a fresh array): no second array of millions of rows.
+        codes = np.asarray(codes, dtype=np.int64)
+        if not codes.flags.writeable:
+            codes = codes.copy()
+        return np.take(table.astype(np.int64, copy=False), codes, out=codes, mode="wrap")
 
     def labels(self, codes: np.ndarray) -> np.ndarray:
         table = np.asarray(self.index, dtype=object)
