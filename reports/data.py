@@ -77,11 +77,11 @@ def trajectory(
     perimeters, counts = compliance.perimeters(session), queries.premises_counts(session)
     parts = []
     for day in sorted(set(progress["observed_on"])):
-        functions = [assessment.assess]
+        own, per_commune = assessment.assess_with_breakdown(
+            milestones, perimeters, progress, counts, day)
+        parts.append(own[columns])
         if breakdown:
-            functions.append(assessment.assess_perimeter_breakdown)
-        for function in functions:
-            parts.append(function(milestones, perimeters, progress, counts, day)[columns])
+            parts.append(per_commune[columns])
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
     frame = frame[frame["achieved_on"].notna() & frame["achieved_value"].notna()]
     return frame.drop_duplicates(["milestone_id", "commune_insee", "achieved_on"]).sort_values(
@@ -108,12 +108,8 @@ class Snapshot:
 
 def snapshot(session: Session, as_of: dt.date) -> Snapshot:
     """Communes, latest figures, assessments and map statuses as of ``as_of``."""
-    own = compliance.assessments(session, as_of)
-    breakdown = compliance.assessments(session, as_of, breakdown=True)
-    # The same inputs as compliance.commune_status, without assessing everything twice more.
-    parts = [p for p in (own[own["commune_insee"].notna()], breakdown) if len(p)]
-    status = (assessment.commune_status(pd.concat(parts, ignore_index=True)) if parts
-              else pd.DataFrame(columns=["insee", "status", "delay_days", "milestones"]))
+    own, breakdown = compliance.assessments_with_breakdown(session, as_of)
+    status = compliance.status_of(own, breakdown)
     return Snapshot(
         as_of=as_of,
         communes=queries.communes(session, geometry=True),

@@ -271,9 +271,8 @@ def build(session: Session, code: str, as_of: dt.date, *, with_charts: bool = Tr
     """The operator-delay report of ``code`` as of ``as_of`` (charts only when asked)."""
     code = operator_code(session, code)
     operator = data.operator_names(session).get(code, code)
-    own = compliance.assessments(session, as_of)
+    own, breakdown = compliance.assessments_with_breakdown(session, as_of)
     own = own[own["operator_code"] == code].reset_index(drop=True)
-    breakdown = compliance.assessments(session, as_of, breakdown=True)
     breakdown = breakdown[breakdown["operator_code"] == code].reset_index(drop=True)
     agreements = compliance.agreements(session)
     agreements = agreements[agreements["operator_code"] == code].set_index("agreement_id")

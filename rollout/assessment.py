@@ -1008,6 +1008,20 @@ def assess_perimeter_breakdown(
     return _run(milestones, perimeters, progress, premises_counts, as_of, sites, coverage)[1]
 
 
+def assess_with_breakdown(
+    milestones: pd.DataFrame,
+    perimeters: pd.DataFrame,
+    progress: pd.DataFrame,
+    premises_counts: pd.DataFrame,
+    as_of: dt.date | np.datetime64,
+    *,
+    sites: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`assess` and :func:`assess_perimeter_breakdown` from one evaluation."""
+    return _run(milestones, perimeters, progress, premises_counts, as_of, sites, coverage)
+
+
 def commune_status(assessments: pd.DataFrame) -> pd.DataFrame:
     """Map status of each commune: its worst milestone (``STATUS_ORDER``) and its longest delay.
 

@@ -396,18 +396,17 @@ def status_cmd(obj: Context, operator, commune, as_of, fmt: str) -> None:
     """Each milestone's status as of a date: met, met late, missed, at risk, on track, no data."""
     import pandas as pd
 
-    from rollout.compliance import assessments
+    from rollout.compliance import assessments_with_breakdown
     from rollout.db import session_scope
     from rollout.formatting import to_csv, to_json
 
     day = _parse_date(as_of, "--as-of") or dt.date.today()
     with session_scope(obj.engine) as session:
-        result = assessments(session, day)
+        result, breakdown = assessments_with_breakdown(session, day)
         result["scope"] = result["commune_insee"].map(
             lambda c: "perimeter" if c is None or pd.isna(c) else "commune"
         )
         if commune:
-            breakdown = assessments(session, day, breakdown=True)
             breakdown["scope"] = "perimeter_commune"
             result = pd.concat([result[result["commune_insee"] == commune],
                                 breakdown[breakdown["commune_insee"] == commune]],

@@ -107,26 +107,44 @@ def assessments(
 
 
 def _evaluate(data: dict[str, pd.DataFrame], as_of: dt.date, breakdown: bool) -> pd.DataFrame:
+    return _evaluate_both(data, as_of)[1 if breakdown else 0]
+
+
+def _evaluate_both(
+    data: dict[str, pd.DataFrame], as_of: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Milestone rows and perimeter breakdown rows, from one run of the engine."""
     if data["milestones"].empty:
-        return pd.DataFrame(columns=[
+        empty = pd.DataFrame(columns=[
             "milestone_id", "agreement_id", "operator_code", "commune_insee", "metric",
             "due_on", "target", "status", "value_at_due", "observed_on", "delay_days",
             "shortfall_premises", "projected_on", "series",
         ])
-    function = assessment.assess_perimeter_breakdown if breakdown else assessment.assess
-    result = function(
+        return empty, empty.copy()
+    results = assessment.assess_with_breakdown(
         data["milestones"], data["perimeters"], data["progress"], data["premises_counts"],
         as_of, sites=data["sites"] if len(data["sites"]) else None, coverage=data["coverage"],
     )
     extra = data["milestones"][["milestone_id", "milestone_batch_id", "milestone_source_row"]]
-    return result.merge(extra, on="milestone_id", how="left")
+    own, breakdown = (r.merge(extra, on="milestone_id", how="left") for r in results)
+    return own, breakdown
+
+
+def assessments_with_breakdown(
+    session: Session, as_of: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`assessments` and its perimeter breakdown from one read and one engine run."""
+    return _evaluate_both(_inputs(session, as_of), as_of)
+
+
+def status_of(own: pd.DataFrame, breakdown: pd.DataFrame) -> pd.DataFrame:
+    """Worst status and longest delay per commune from both kinds of assessment rows."""
+    parts = [p for p in (own[own["commune_insee"].notna()], breakdown) if len(p)]
+    if own.empty or not parts:
+        return pd.DataFrame(columns=["insee", "status", "delay_days", "milestones"])
+    return assessment.commune_status(pd.concat(parts, ignore_index=True))
 
 
 def commune_status(session: Session, as_of: dt.date) -> pd.DataFrame:
     """Worst status and longest delay per commune, perimeter milestones included."""
-    data = _inputs(session, as_of)
-    own = _evaluate(data, as_of, breakdown=False)
-    if own.empty:
-        return pd.DataFrame(columns=["insee", "status", "delay_days", "milestones"])
-    parts = [own[own["commune_insee"].notna()], _evaluate(data, as_of, breakdown=True)]
-    return assessment.commune_status(pd.concat([p for p in parts if len(p)], ignore_index=True))
+    return status_of(*assessments_with_breakdown(session, as_of))

@@ -112,27 +112,38 @@ def compliance() -> ModuleType | None:
         raise
 
 
+def _assessed(session: Session, as_of: dt.date):
+    """(milestones, breakdown, statuses) from one engine run, cached per data version."""
+    module = compliance()
+    if module is None:
+        return None
+
+    def evaluate():
+        own, breakdown = module.assessments_with_breakdown(session, as_of)
+        return own, breakdown, module.status_of(own, breakdown)
+
+    return _cached(session, ("assessed", as_of), evaluate)
+
+
 def assessments(session: Session, as_of: dt.date, *, breakdown: bool = False
                 ) -> pd.DataFrame | None:
     """Every milestone assessed as of ``as_of``; None when there is no compliance data.
 
     ``breakdown=True`` gives perimeter milestones per commune (indicators, not the legal test).
     """
-    module = compliance()
-    if module is None:
+    assessed = _assessed(session, as_of)
+    if assessed is None:
         return None
-    frame = _cached(session, ("assessments", as_of, breakdown),
-                    lambda: module.assessments(session, as_of, breakdown=breakdown))
+    frame = assessed[1 if breakdown else 0]
     return frame.copy() if len(frame) else None
 
 
 def commune_status(session: Session, as_of: dt.date) -> pd.DataFrame | None:
-    """Worst status and longest delay per commune (``rollout.compliance.commune_status``)."""
-    module = compliance()
-    if module is None:
+    """Worst status and longest delay per commune (``rollout.compliance.status_of``)."""
+    assessed = _assessed(session, as_of)
+    if assessed is None:
         return None
-    status = _cached(session, ("commune_status", as_of),
-                     lambda: module.commune_status(session, as_of))
+    status = assessed[2]
     return status.copy() if len(status) else None
 
 
