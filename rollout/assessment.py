@@ -148,8 +148,14 @@ class _Codes:
         self.index = pd.Index([], dtype=object)
 
     def add(self, values: pd.Series) -> np.ndarray:
-        # Factorised as given: Arrow-backed text is encoded natively, 10x faster than as objects.
-        codes, uniques = pd.factorize(values)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            # Already coded (a low-cardinality key column as pandas stores it): its codes are
+            # translated through its categories, no text is hashed (5 M rows: 0.3 s saved).
+            codes = values.cat.codes.to_numpy().astype(np.int64)  # a copy: rewritten below
+            uniques = values.cat.categories
+        else:
+            # Factorised as given: Arrow-backed text is encoded natively, 10x faster than objects.
+            codes, uniques = pd.factorize(values)
         new = pd.Index(np.asarray(uniques, dtype=object)).difference(self.index)
         if len(new):
             self.index = self.index.append(new)
@@ -288,7 +294,8 @@ class _Inputs:
             raise ValueError(f"metric was {unknown or [None]}; expected one of {sorted(METRICS)}")
         self.m_frame = milestones.reset_index(drop=True)
         m = self.m_frame
-        self.m_mc = pd.Index(METRICS).get_indexer(m["metric"])
+        metric, names = pd.factorize(m["metric"])
+        self.m_mc = pd.Index(METRICS).get_indexer(names)[metric]
         self.m_op = self.op.add(m["operator_code"])
         self.m_geo = self.geo.add(m["insee"])
         # Agreements matter only to whole-perimeter milestones: code those rows alone.
@@ -410,8 +417,14 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     series_day += t
     series_day += _OFF
     constant = not len(batch) or np.isnan(batch).all() or (batch == batch[0]).all()
+    dense = None
     if constant and (series_day[1:] > series_day[:-1]).all():
         picked = rows  # already in (series, day) order, one row a day: no sort (O(n) check)
+    elif key.min(initial=0) >= 0 and (dense := _dense_order(key, t, size)) is not None:
+        # One row per (series, day) on a small grid of series x distinct days: rows are
+        # placed in their cells, read back in order (linear, where a sort costs 1 s on 5 M rows).
+        order, key, t = dense
+        picked = order if rows is None else rows[order]
     else:
         key = src = None  # rebuilt from the sorted keys: freed before the sort's arrays
         if constant:
@@ -443,18 +456,82 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     return out, need_src
 
 
-def _with_premises(inp: _Inputs, c: dict) -> dict:
-    """Attach the denominator: latest premises count as of the observation, else the earliest."""
-    pc = inp.pc
-    pos = _asof(pc["geo"], pc["as_of"], c["geo"], c["t"])
+def _day_rank(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rank of each day among the distinct days, and those days, by a presence table.
+
+    None when the days span more than the rows: a sort is then cheaper than the table.
+    """
+    if not len(t):
+        return None
+    low = t.min()
+    span = int(t.max() - low) + 1
+    if span > max(len(t), 1 << 16):
+        return None
+    offset = t - low
+    present = np.zeros(span, bool)
+    present[offset] = True
+    rank = np.cumsum(present, dtype=np.int64)
+    rank -= 1
+    return np.take(rank, offset, out=offset), np.flatnonzero(present) + low
+
+
+def _dense_order(key: np.ndarray, t: np.ndarray, n_keys: int):
+    """Rows in (key, day) order without a sort when (key, day) cells are few: (order, key, t).
+
+    Each row is written into its cell of a key x distinct-day table, and the filled cells are
+    read back in order. None when the table would be larger than a few times the rows, or when
+    two rows share a cell (duplicates go through the sort that ranks their batches).
+    """
+    ranked = _day_rank(t)
+    if ranked is None:
+        return None
+    rank, days = ranked
+    size = n_keys * len(days)
+    if size > max(4 * len(t), 1 << 20) or size >= 1 << 62:
+        return None
+    cell = key * len(days)
+    cell += rank
+    del rank
+    table = np.full(size, -1, np.int32 if len(t) < 1 << 31 else np.int64)
+    table[cell] = np.arange(len(t), dtype=table.dtype)
+    del cell
+    cells = np.flatnonzero(table >= 0)
+    if len(cells) != len(t):
+        return None
+    order = table[cells].astype(np.int64)
+    del table
+    return order, cells // len(days), days[cells % len(days)]
+
+
+def _premises_at(pc: dict, geo: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Denominator row of (commune, day): the latest count as of the day, else the earliest."""
+    pos = _asof(pc["geo"], pc["as_of"], geo, t)
     early = np.flatnonzero(pos < 0)
     if len(early):
-        geo = c["geo"][early]
+        geo = geo[early]
         first = np.searchsorted(pc["geo"], geo, "left")
         known = first < len(pc["geo"])
         known[known] = pc["geo"][first[known]] == geo[known]
         earliest = _take(pc["as_of"], np.where(known, first, -1), _NAT)
         pos[early] = _asof(pc["geo"], pc["as_of"], geo, earliest)
+    return pos
+
+
+def _with_premises(inp: _Inputs, c: dict, n_geo: int) -> dict:
+    """Attach the denominator: latest premises count as of the observation, else the earliest."""
+    pc = inp.pc
+    ranked = _day_rank(c["t"]) if c["geo"].min(initial=0) >= 0 else None
+    if ranked is not None and n_geo * len(ranked[1]) <= len(c["t"]) // 2:
+        # Operators share their communes' denominators: looked up once per (commune, day) of
+        # a small grid, then read per observation (a quarter of the searches on national data).
+        rank, days = ranked
+        grid = _premises_at(pc, np.repeat(np.arange(n_geo), len(days)), np.tile(days, n_geo))
+        cell = c["geo"] * len(days)
+        cell += rank
+        del rank
+        pos = np.take(grid, cell, out=cell)
+    else:
+        pos = _premises_at(pc, c["geo"], c["t"])
     del c["geo"]  # needed for the denominator only: freed before the next 5 M-row columns
     c.update(
         conn=c["a"],
@@ -589,7 +666,7 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         np.maximum.at(kmax, m_scope, (m_src < n_geo).astype(int))
         info["kind"][idx] = np.where(kmin == kmax, kmax, 2)[idx]
         if fam == _FTTH:
-            c = _with_premises(inp, c)
+            c = _with_premises(inp, c, n_geo)
         else:
             size = len(c["t"])
             c.update(
