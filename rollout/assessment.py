@@ -210,6 +210,26 @@ def _asof(
     return np.where(valid, pos, -1)
 
 
+def _last_at_or_before(
+    t: np.ndarray, lo: np.ndarray, hi: np.ndarray, day: np.ndarray
+) -> np.ndarray:
+    """Last position in each sorted range ``t[lo:hi]`` whose day is <= ``day``, else -1.
+
+    A binary search run on every range at once: about log2(longest range) passes over the
+    queries, where a search of the whole array touches log2(all rows) scattered places each.
+    """
+    first, lo, hi = lo, lo.copy(), hi.copy()
+    active = np.flatnonzero(lo < hi)
+    while len(active):
+        a, b = lo[active], hi[active]
+        mid = (a + b) >> 1
+        right = t[mid] <= day[active]
+        lo[active] = np.where(right, mid + 1, a)
+        hi[active] = np.where(right, b, mid)
+        active = active[lo[active] < hi[active]]
+    return np.where(lo > first, lo - 1, -1)
+
+
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expand half-open ranges [lo, hi) into (owner index, position) pairs, in order."""
     lengths = np.maximum(hi - lo, 0)
@@ -413,19 +433,19 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     # Same series, same day: the highest batch (the latest import) wins. One int64 sort key
     # (series, day); the batch joins it only when batches differ (3x faster on 5 M rows).
     batch = obs["batch"] if rows is None else obs["batch"][rows]
-    series_day = key * _SHIFT
-    series_day += t
-    series_day += _OFF
     constant = not len(batch) or np.isnan(batch).all() or (batch == batch[0]).all()
-    dense = None
-    if constant and (series_day[1:] > series_day[:-1]).all():
+    dense = ranked = None
+    if constant and _strictly_ordered(key, t):
         picked = rows  # already in (series, day) order, one row a day: no sort (O(n) check)
     elif key.min(initial=0) >= 0 and (dense := _dense_order(key, t, size)) is not None:
         # One row per (series, day) on a small grid of series x distinct days: rows are
         # placed in their cells, read back in order (linear, where a sort costs 1 s on 5 M rows).
-        order, key, t = dense
+        order, key, t, ranked = dense
         picked = order if rows is None else rows[order]
     else:
+        series_day = key * _SHIFT
+        series_day += t
+        series_day += _OFF
         key = src = None  # rebuilt from the sorted keys: freed before the sort's arrays
         if constant:
             order = np.argsort(series_day, kind="stable")
@@ -442,7 +462,7 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
         return values if picked is None else values[picked]  # None: every row, in order
 
     # Only the fields used downstream are gathered: each one is a 5 M-row random access.
-    out = {"key": key, "t": t, "a": pick(obs["a"]), "b": pick(obs["b"])}
+    out = {"key": key, "t": t, "a": pick(obs["a"]), "b": pick(obs["b"]), "ranked": ranked}
     out["batch"] = (
         np.broadcast_to(batch[0], (len(t),)) if constant and len(batch) else (pick(obs["batch"]))
     )
@@ -456,6 +476,16 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     return out, need_src
 
 
+def _strictly_ordered(key: np.ndarray, t: np.ndarray) -> bool:
+    """Whether rows are in strictly increasing (key, day) order, checked by blocks."""
+    for a in range(0, max(len(key) - 1, 0), _CHUNK):
+        k, d = key[a : a + _CHUNK + 1], t[a : a + _CHUNK + 1]
+        up, same = k[1:] > k[:-1], k[1:] == k[:-1]
+        if not (up | (same & (d[1:] > d[:-1]))).all():
+            return False
+    return True
+
+
 def _day_rank(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Rank of each day among the distinct days, and those days, by a presence table.
 
@@ -467,16 +497,18 @@ def _day_rank(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     span = int(t.max() - low) + 1
     if span > max(len(t), 1 << 16):
         return None
-    offset = t - low
+    offset = np.subtract(t, low, out=np.empty(len(t), np.int32), casting="unsafe")
     present = np.zeros(span, bool)
     present[offset] = True
-    rank = np.cumsum(present, dtype=np.int64)
+    rank = np.cumsum(present, dtype=np.int32)
     rank -= 1
     return np.take(rank, offset, out=offset), np.flatnonzero(present) + low
 
 
 def _dense_order(key: np.ndarray, t: np.ndarray, n_keys: int):
-    """Rows in (key, day) order without a sort when (key, day) cells are few: (order, key, t).
+    """Rows in (key, day) order without a sort when (key, day) cells are few.
+
+    Returns (order, key, t, (rank of each day, distinct days)).
 
     Each row is written into its cell of a key x distinct-day table, and the filled cells are
     read back in order. None when the table would be larger than a few times the rows, or when
@@ -489,18 +521,20 @@ def _dense_order(key: np.ndarray, t: np.ndarray, n_keys: int):
     size = n_keys * len(days)
     if size > max(4 * len(t), 1 << 20) or size >= 1 << 62:
         return None
-    cell = key * len(days)
+    small = np.int32 if max(size, len(t)) < 1 << 31 else np.int64
+    cell = np.multiply(key, len(days), out=np.empty(len(t), small), casting="unsafe")
     cell += rank
     del rank
-    table = np.full(size, -1, np.int32 if len(t) < 1 << 31 else np.int64)
-    table[cell] = np.arange(len(t), dtype=table.dtype)
+    table = np.full(size, -1, small)
+    table[cell] = np.arange(len(t), dtype=small)
     del cell
     cells = np.flatnonzero(table >= 0)
     if len(cells) != len(t):
         return None
     order = table[cells].astype(np.int64)
     del table
-    return order, cells // len(days), days[cells % len(days)]
+    key, rank = np.divmod(cells, len(days), out=(cells, np.empty(len(cells), small)))
+    return order, key, days[rank], (rank, days)
 
 
 def _premises_at(pc: dict, geo: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -517,19 +551,47 @@ def _premises_at(pc: dict, geo: np.ndarray, t: np.ndarray) -> np.ndarray:
     return pos
 
 
+def _premises_grid(pc: dict, days: np.ndarray, n_geo: int) -> np.ndarray:
+    """:func:`_premises_at` for every (commune, day) of ``days``, as a flat commune x day grid.
+
+    Each count is written at the first day it applies to, then carried forward along the
+    days (counts are sorted by commune, date and precedence, so the latest row wins); the
+    days before a commune's first count take its earliest one.
+    """
+    n_days = len(days)
+    first_day = np.searchsorted(days, pc["as_of"], "left")
+    rows = np.flatnonzero((first_day < n_days) & (pc["geo"] >= 0))
+    cell = pc["geo"][rows] * n_days + first_day[rows]
+    last = np.r_[cell[1:] != cell[:-1], True][: len(cell)]
+    grid = np.full(n_geo * n_days, -1, np.int64)
+    grid[cell[last]] = rows[last]
+    grid = np.maximum.accumulate(grid.reshape(n_geo, n_days), axis=1).ravel()
+    empty = np.flatnonzero(grid < 0)
+    if len(empty) and len(pc["geo"]):
+        geo = np.arange(n_geo)
+        first = np.minimum(np.searchsorted(pc["geo"], geo, "left"), len(pc["geo"]) - 1)
+        known = pc["geo"][first] == geo if len(first) and len(pc["geo"]) else np.zeros(n_geo, bool)
+        earliest = _asof(pc["geo"], pc["as_of"], np.where(known, geo, -1), pc["as_of"][first])
+        grid[empty] = earliest[empty // n_days]
+    return grid
+
+
 def _with_premises(inp: _Inputs, c: dict, n_geo: int) -> dict:
     """Attach the denominator: latest premises count as of the observation, else the earliest."""
     pc = inp.pc
-    ranked = _day_rank(c["t"]) if c["geo"].min(initial=0) >= 0 else None
+    ranked = c.pop("ranked", None)
+    if c["geo"].min(initial=0) < 0:  # observations without a commune: searched one by one
+        ranked = None
+    elif ranked is None:
+        ranked = _day_rank(c["t"])
     if ranked is not None and n_geo * len(ranked[1]) <= len(c["t"]) // 2:
         # Operators share their communes' denominators: looked up once per (commune, day) of
-        # a small grid, then read per observation (a quarter of the searches on national data).
+        # a small grid, then read per observation.
         rank, days = ranked
-        grid = _premises_at(pc, np.repeat(np.arange(n_geo), len(days)), np.tile(days, n_geo))
         cell = c["geo"] * len(days)
         cell += rank
-        del rank
-        pos = np.take(grid, cell, out=cell)
+        del rank, ranked
+        pos = np.take(_premises_grid(pc, days, n_geo), cell, out=cell)
     else:
         pos = _premises_at(pc, c["geo"], c["t"])
     del c["geo"]  # needed for the denominator only: freed before the next 5 M-row columns
@@ -537,9 +599,7 @@ def _with_premises(inp: _Inputs, c: dict, n_geo: int) -> dict:
         conn=c["a"],
         rad=c["b"],
         den=_take(pc["premises"], pos),
-        den_as_of=_take(pc["as_of"], pos, _NAT),
-        method=_take(pc["method"], pos, -1),
-        mbatch=_nans(len(pos)) if np.isnan(pc["batch"]).all() else _take(pc["batch"], pos),
+        fact=pos,  # the count's row: its date, method and batch are read where reported
     )
     return c
 
@@ -547,7 +607,7 @@ def _with_premises(inp: _Inputs, c: dict, n_geo: int) -> dict:
 def _source_rows(c: dict) -> tuple[dict, np.ndarray]:
     """Series rows of the sources themselves (numbered from 0) and their sorted keys."""
     first = np.r_[True, c["key"][1:] != c["key"][:-1]] if len(c["key"]) else np.zeros(0, bool)
-    names = ("t", "conn", "rad", "den", "den_as_of", "method", "mbatch")
+    names = ("t", "conn", "rad", "den", "fact")
     rows = {k: c[k] for k in names}
     gid = np.cumsum(first)
     gid -= 1
@@ -555,8 +615,14 @@ def _source_rows(c: dict) -> tuple[dict, np.ndarray]:
     return rows, c["key"][first]
 
 
-def _aggregate(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray]:
-    """Sum members' latest observations per (scope, date); a date needs every member observed."""
+def _aggregate(
+    c: dict, facts: dict, m_scope, m_key, n_scopes: int
+) -> tuple[dict, dict, np.ndarray]:
+    """Sum members' latest observations per (scope, date); a date needs every member observed.
+
+    Returns the rows, the denominator facts of each row (latest vintage, method or ``-2`` for
+    mixed, batch) and the number of members without a series per scope.
+    """
     lo = np.searchsorted(c["key"], m_key, "left")
     hi = np.searchsorted(c["key"], m_key, "right")
     missing = np.bincount(m_scope, weights=hi == lo, minlength=n_scopes)
@@ -577,9 +643,11 @@ def _aggregate(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray
     }
     for name in ("conn", "rad", "den"):
         rows[name] = np.bincount(cell, weights=_take(c[name], used), minlength=n)
+    fact = _take(c["fact"], used, -1)
     for name, fill in (("den_as_of", _NAT), ("method", -1), ("pbatch", np.nan), ("mbatch", np.nan)):
-        source = c["batch"] if name == "pbatch" else c[name]
-        values = _take(source, used, fill)
+        values = (
+            _take(c["batch"], used, fill) if name == "pbatch" else _take(facts[name], fact, fill)
+        )
         low = _reduce_sorted(cell, values, np.fmin)
         high = _reduce_sorted(cell, values, np.fmax)
         rows[name] = (
@@ -589,7 +657,9 @@ def _aggregate(c: dict, m_scope, m_key, n_scopes: int) -> tuple[dict, np.ndarray
         )
     rows["oldest"] = _reduce_sorted(cell, _take(c["t"], used, _NAT), np.minimum)
     keep = rows.pop("complete")
-    return {k: v[keep] for k, v in rows.items()}, missing
+    rows = {k: v[keep] for k, v in rows.items()}
+    own_facts = {k: rows.pop(k) for k in ("den_as_of", "method", "mbatch")}
+    return rows, own_facts, missing
 
 
 def _site_rows(inp: _Inputs, m_scope, m_key, n_geo: int) -> dict:
@@ -608,10 +678,8 @@ def _site_rows(inp: _Inputs, m_scope, m_key, n_geo: int) -> dict:
         "conn": _group_cumsum(scope, counts).astype(float),
         "rad": nan,
         "den": nan,
-        "den_as_of": np.full(len(cells), _NAT),
-        "method": np.full(len(cells), -1),
+        "fact": np.full(len(cells), -1),
         "pbatch": nan,
-        "mbatch": nan,
         "oldest": np.full(len(cells), _NAT),
     }
 
@@ -634,6 +702,17 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         "perimeter": s_kind == 1,
     }
     blocks, base = [], 0
+    # Denominator facts (date, method, batch) of the rows, read at the few positions reported:
+    # the premises counts first, then those of coverage observations and perimeter sums.
+    pc = inp.pc
+    fact_blocks = [{"den_as_of": pc["as_of"], "method": pc["method"], "mbatch": pc["batch"]}]
+    n_facts = len(pc["as_of"])
+
+    def add_facts(facts: dict) -> int:
+        nonlocal n_facts
+        fact_blocks.append(facts)
+        n_facts += len(facts["den_as_of"])
+        return n_facts - len(facts["den_as_of"])
 
     def add_scoped(rows: dict) -> None:
         nonlocal base
@@ -667,16 +746,18 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         info["kind"][idx] = np.where(kmin == kmax, kmax, 2)[idx]
         if fam == _FTTH:
             c = _with_premises(inp, c, n_geo)
+            facts = fact_blocks[0]
         else:
             size = len(c["t"])
-            c.update(
-                conn=c["a"],
-                rad=np.full(size, np.nan),
-                den=c["b"],
-                den_as_of=c["t"],
-                method=np.full(size, len(inp.methods) - 1),
-                mbatch=c["batch"],
-            )
+            facts = {
+                "den_as_of": c["t"],
+                "method": np.full(size, len(inp.methods) - 1),
+                "mbatch": c["batch"],
+            }
+            first = add_facts(facts)
+            c.update(conn=c["a"], rad=np.full(size, np.nan), den=c["b"])
+            c["fact"] = np.arange(size)
+        c_fact = c["fact"]
         alone = ~info["perimeter"][m_scope]
         rows, keys = _source_rows(c)
         at = np.minimum(np.searchsorted(keys, m_src[alone]), max(len(keys) - 1, 0))
@@ -684,15 +765,24 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         info["gid"][m_scope[alone]] = np.where(found, base + at, -1)
         info["missing"][m_scope[alone]] += ~found
         rows["gid"] += base
+        if fam != _FTTH:
+            rows["fact"] = c_fact + first
         blocks.append(rows)
         base += len(keys)
-        rows, missing = _aggregate(c, m_scope[~alone], m_src[~alone], n)
+        rows, own_facts, missing = _aggregate(c, facts, m_scope[~alone], m_src[~alone], n)
+        rows["fact"] = add_facts(own_facts) + np.arange(len(rows["t"]))
         info["missing"] += missing.astype(np.int64)
         add_scoped(rows)
-    names = ("gid", "t", "conn", "rad", "den", "den_as_of", "method", "pbatch", "mbatch", "oldest")
+    facts = {
+        k: np.concatenate([np.asarray(f[k]) for f in fact_blocks])
+        if len(fact_blocks) > 1
+        else np.asarray(fact_blocks[0][k])
+        for k in ("den_as_of", "method", "mbatch")
+    }
+    names = ("gid", "t", "conn", "rad", "den", "fact", "pbatch", "oldest")
     blocks = [b for b in blocks if len(b["t"])] or [{k: np.zeros(0, np.int64) for k in names}]
     if len(blocks) == 1:
-        return blocks[0], info
+        return {**blocks[0], "facts": facts}, info
     # Blocks are numbered one after the other, each sorted by (series id, date): no sort needed.
     # Joined one column at a time, each block's column freed as soon as it is copied (the
     # blocks hold the only references left), so that the peak memory stays about one column.
@@ -707,6 +797,7 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         if k == "t" and shared:
             for b in blocks:
                 del b["oldest"]
+    series["facts"] = facts
     return series, info
 
 
@@ -808,11 +899,19 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     sc = np.searchsorted(scopes, skey)
     s, info = _series(inp, scopes, n_op, n_place)
     gid = info["gid"][sc]
-    start = np.searchsorted(s["gid"], gid, "left")
+    # Rows of series g are bounds[g]:bounds[g + 1]; a case without a series gets an empty range.
+    n_gid = int(s["gid"][-1]) + 1 if len(s["gid"]) else 0
+    bounds = np.searchsorted(s["gid"], np.arange(n_gid + 1))
+    known = gid >= 0
+    start = np.where(known, bounds[np.where(known, gid, 0)], 0)
+    end = np.where(known, bounds[np.where(known, gid + 1, 0)], 0)
     due = due_on <= as_of
-    keys = _keys(s["gid"], s["t"])
-    p_now = _asof(s["gid"], s["t"], gid, np.full(n, as_of), keys)
-    p_due = np.where(due, _asof(s["gid"], s["t"], gid, due_on, keys), -1)
+    # The latest observation <= A is the same for every case of a series: searched per series.
+    now_of = _last_at_or_before(s["t"], bounds[:-1], bounds[1:], np.full(n_gid, as_of))
+    p_now = _take(now_of, gid, -1)
+    p_due = np.full(n, -1)
+    d = np.flatnonzero(due & known)
+    p_due[d] = _last_at_or_before(s["t"], start[d], end[d], due_on[d])
     at_due, now = _State(s, cases, None, p_due), _State(s, cases, None, p_now)
     status = np.full(n, STATUS_ORDER.index("no_data"), np.int8)
     reason = np.full(n, -1, np.int8)
@@ -901,7 +1000,8 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     void = sites & (inp.sites is None)
     value_at_due[void], achieved[void], shortfall[void] = np.nan, np.nan, np.nan
     kinds = np.array([*SERIES_KINDS, None], dtype=object)
-    method = _take(s["method"], at, -1)
+    fact = _take(s["fact"], at, -1)
+    method = _take(s["facts"]["method"], fact, -1)
     labels = np.array([*inp.methods, "mixed", None], dtype=object)
     return {
         "status": np.array(STATUS_ORDER, dtype=object)[status],
@@ -919,7 +1019,7 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
         "target_reached": np.where(due, status == STATUS_ORDER.index("met"), now.reached),
         "series": kinds[np.where(sites, 0, info["kind"][sc])],
         "denominator_premises": held.den,
-        "denominator_as_of": _take(s["den_as_of"], at, _NAT),
+        "denominator_as_of": _take(s["facts"]["den_as_of"], fact, _NAT),
         "denominator_method": labels[
             np.where(method == -2, len(inp.methods), np.where(method < 0, -1, method))
         ],
@@ -934,7 +1034,7 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
         "due_batch_id": _take(s["pbatch"], p_due),
         "achieved_batch_id": _take(s["pbatch"], p_now),
         "met_batch_id": _take(s["pbatch"], met_pos),
-        "premises_batch_id": _take(s["mbatch"], at),
+        "premises_batch_id": _take(s["facts"]["mbatch"], fact),
     }
 
 
