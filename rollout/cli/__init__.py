@@ -1,0 +1,33 @@
+"""The ``rollout`` command line: a thin adapter over the import service and read models.
+
+Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad input. Bad input never prints a
+traceback: one line per problem on stderr (file, row, column, value, reason).
+"""
+
+from __future__ import annotations
+
+import click
+
+from rollout.cli import admin, imports, listings, reporting, web
+from rollout.cli.common import Context
+from rollout.config import default_database_url
+
+
+@click.group()
+@click.option(
+    "--database", "database_url", envvar="ROLLOUT_DATABASE_URL", default=None,
+    help="sqlite:///file.sqlite (SpatiaLite, default ./rollout.sqlite) or postgresql+psycopg://…",
+)
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """rollout — FTTH and 5G rollout versus operators' commitments, per commune."""
+    ctx.obj = Context(database_url or default_database_url())
+
+
+for _command in (
+    admin.init, imports.import_group, imports.imports_cmd, listings.communes_cmd,
+    listings.sites_cmd, listings.works_cmd, listings.status_cmd, reporting.export_group,
+    reporting.report_group, web.demo, web.serve, admin.users_group, admin.audit_cmd,
+    admin.backup_cmd, admin.restore_cmd,
+):
+    main.add_command(_command)
