@@ -339,7 +339,7 @@ class _Inputs:
         pc = premises_counts
         p_geo, p_asof = self.geo.add(pc["insee"]), _days(pc["as_of"], "premises_counts.as_of")
         p_batch = _floats(pc["batch_id"]) if "batch_id" in pc else np.full(len(pc), np.nan)
-        methods, names = pd.factorize(pc["method"].to_numpy(dtype=object, na_value=None), sort=True)
+        methods, names = pd.factorize(pc["method"], sort=True)
         self.methods = [*map(str, names), "coverage"]
         # Same commune and date: the highest batch wins, then the last method by name, so
         # the choice never depends on row order (reports must be deterministic).
@@ -863,6 +863,30 @@ def _scan(
     return out
 
 
+def _may_reach(
+    s: dict, cases: dict, idx: np.ndarray, gid: np.ndarray, bounds: np.ndarray
+) -> np.ndarray:
+    """False for cases whose target is above every value of their series: they never reach it.
+
+    Values are those of :class:`_State` (per metric); unknown values never rule a case out.
+    """
+    out = np.ones(len(idx), bool)
+    if len(bounds) < 2:
+        return out
+    mc, value = cases["mc"][idx], np.empty(len(s["t"]))
+    for metric in np.unique(mc[gid >= 0]):
+        num = s["conn"] + s["rad"] if metric == _OR_RAD else s["conn"]
+        if _SHARE[metric]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                np.divide(num, s["den"], out=value)
+        else:
+            value[:] = num
+        highest = np.fmax.reduceat(value, bounds[:-1])
+        these = np.flatnonzero((mc == metric) & (gid >= 0))
+        out[these] = ~(cases["target"][idx[these]] > highest[gid[these]])
+    return out
+
+
 def _least_count(share: np.ndarray, premises: np.ndarray) -> np.ndarray:
     """Smallest integer n with n / premises >= share (the same test as the status)."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -947,7 +971,18 @@ def _evaluate(inp: _Inputs, cases: dict, as_of: int) -> dict:
     mark(d & at_due.reach & (at_due.cap == -1), "no_data", "rad_unknown_cap_unchecked")
     scan = np.flatnonzero(d & ~met & ~(at_due.reach & (at_due.cap == -1)))
     lo = np.where(p_due[scan] >= 0, p_due[scan] + 1, start[scan])
-    first = _scan(s, cases, scan, lo, p_now[scan] + 1, lambda seen: seen.reach & (seen.cap != 0))
+    first = np.full(len(scan), -1)
+    # Only a series that reaches the target somewhere can reach it late: most missed
+    # milestones never do, and their observations need not be scanned one by one.
+    may = np.flatnonzero(_may_reach(s, cases, scan, gid[scan], bounds))
+    first[may] = _scan(
+        s,
+        cases,
+        scan[may],
+        lo[may],
+        p_now[scan[may]] + 1,
+        lambda seen: seen.reach & (seen.cap != 0),
+    )
     cap_first = _State(s, cases, scan, first).cap
     late, missed = scan[(first >= 0) & (cap_first == 1)], scan[first < 0]
     mark(scan[(first >= 0) & (cap_first == -1)], "no_data", "rad_unknown_cap_unchecked")
@@ -1105,7 +1140,7 @@ def _frame(inp: _Inputs, src: np.ndarray, geo: np.ndarray, out: dict, as_of: int
         due_on=_dates(inp.m_due[src]),
         target=inp.m_target[src],
         rad_cap=inp.m_cap[src],
-        as_of=_dates(np.full(len(src), as_of)),
+        as_of=np.full(len(src), _dates(np.array([as_of]))[0], dtype=object),
     )
     columns.update(out)
     for name, values in columns.items():
