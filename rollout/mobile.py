@@ -279,18 +279,37 @@ def _vintage_spans(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return points.merge(spans, on=["insee", "observed_on"], how="left")
 
 
+# Snap grid for 5G gap polygons, in metres of the model's CRS (Lambert-93): far below any
+# distance a planner reads, far above the float noise of overlays and reprojections (~1e-9 m).
+GAP_GRID_M = 0.01
+
+
 def no_5g_gaps(session: Session, as_of: dt.date,
                radii: Mapping[str, float] = coverage.DEFAULT_RADII_M) -> gpd.GeoDataFrame:
     """Parts of communes no operator covers in 5G, with the population living there (uniform)."""
+    return _no_5g_gaps_metric(session, as_of, radii).to_crs(4326)
+
+
+def _no_5g_gaps_metric(
+    session: Session, as_of: dt.date, radii: Mapping[str, float]
+) -> gpd.GeoDataFrame:
+    """:func:`no_5g_gaps` in the model's metric CRS, on a :data:`GAP_GRID_M` grid."""
     communes = queries.communes(session, geometry=True)
     areas = coverage.coverage_areas(sites_frame(session), communes, as_of, radii)
     union = areas.assign(operator_code="any").dissolve(by="insee", as_index=False)
-    holes = coverage.gap_areas(union, communes, ["any"])
+    holes = coverage.gap_areas(union, communes, ["any"]).to_crs(coverage.DEFAULT_CRS)
+    # A commune minus its discs clipped to it keeps sub-nanometre spikes where a disc edge
+    # meets the boundary: valid in exact floats, self-intersecting after any coordinate change
+    # (to WGS84 and back), and GEOS overlays on them fail ("side location conflict"). Snap
+    # rounding to the grid removes them and returns valid polygons; the grid is then detached,
+    # else GEOS would also snap every later overlay with them (dig-once's work reaches) to it.
+    snapped = shapely.set_precision(holes.geometry.values, GAP_GRID_M)
+    holes = holes.set_geometry(shapely.set_precision(snapped, 0.0))
+    holes = holes[(holes.geometry.area > 0).to_numpy()].reset_index(drop=True)
     metric = communes.to_crs(holes.crs).set_index("insee")
     share = holes.geometry.area.to_numpy() / metric.geometry.area.reindex(holes["insee"]).to_numpy()
     population = metric["population"].astype(float).fillna(0.0).reindex(holes["insee"])
-    holes = holes.drop(columns="operator_code").assign(premises=population.to_numpy() * share)
-    return holes.to_crs(4326)
+    return holes.drop(columns="operator_code").assign(premises=population.to_numpy() * share)
 
 
 def dig_once_frame(
@@ -301,8 +320,9 @@ def dig_once_frame(
     areas without any 5G (``5g``: residents estimated from population), ranked per target.
     """
     works = works_frame(session)
+    # Gaps stay in Lambert-93, where dig_once measures: no needless round trip through WGS84.
     targets = {"ftth": gaps.premises_gap_points(premises_points(session, as_of)),
-               "5g": no_5g_gaps(session, as_of, radii)}
+               "5g": _no_5g_gaps_metric(session, as_of, radii)}
     parts = []
     for name, target in targets.items():
         if len(works) and len(target):
