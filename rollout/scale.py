@@ -19,8 +19,10 @@ All three give identical totals (tests/test_scale.py).
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -177,24 +179,101 @@ def _arrow_totals(opened: PremisesFile, locator: Locator, block_bytes: int) -> B
             include_columns=list(names.values()), column_types=types, null_values=[""],
             strings_can_be_null=True),
     )
-    known, loose, rows, warnings = [], [], 0, Counter()
-    for batch in reader:
-        part_known, part_loose, part_rows, part_warnings = partial_totals(
+    known, placed, rows, located, warnings = _RunningSums(), [], 0, 0, Counter()
+    for batch in _read_ahead(reader):
+        sums, width, loose, part_rows, part_warnings = _block_sums(
             pa.Table.from_batches([batch]), names)
-        known.append(part_known)
-        loose.append(part_loose)
+        known.add(sums, width)
+        # Rows without INSEE are located block by block, while the next block is parsed.
+        found = locator.locate(loose["lon"].to_numpy(), loose["lat"].to_numpy())
+        located += int(pd.notna(found).sum())
+        placed.append(loose.drop(columns=["lon", "lat"]).assign(insee=found)
+                      .dropna(subset=["insee"]))
         rows += part_rows
         warnings.update(part_warnings)
-        if len(known) >= _COMPACT_EVERY:
-            known = [_sum_ids(known)]
-    part = _labelled((_sum_ids(known), pd.concat(loose, ignore_index=True), rows, warnings))
-    return _finish([part], locator, opened, "arrow")
+    part = _labelled((known.frame(), pd.concat(placed, ignore_index=True), rows, warnings))
+    return _finish([part], locator, opened, "arrow", located)
 
 
-def _sum_ids(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Sum partial totals keyed by vocabulary ids (integers: cheap to group)."""
-    return (pd.concat(frames, ignore_index=True)
-            .groupby(["insee_id", "op_id"], sort=False, as_index=False).sum())
+def _read_ahead(items: Iterable, depth: int = 2) -> Iterator:
+    """``items`` produced by a thread, ``depth`` ahead (bounded memory).
+
+    Arrow parses a CSV block without holding the GIL, so the next block is parsed on the
+    other core while this one is checked and summed. The producer's exception is raised
+    here; leaving the loop early stops the producer.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as error:  # re-raised in the consumer, whatever it is
+            put(("error", error))
+
+    producer = threading.Thread(target=produce, name="rollout-read-ahead", daemon=True)
+    producer.start()
+    try:
+        while True:
+            kind, item = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join()
+
+
+class _RunningSums:
+    """Totals per (INSEE id, operator id) summed block after block in dense arrays.
+
+    Vocabulary ids only grow: the arrays grow with them (rows: communes, columns: operators,
+    the last column for rows without an operator).
+    """
+
+    def __init__(self) -> None:
+        self.grid = {m: np.zeros((0, 1), np.int64) for m in _MEASURES}
+
+    def add(self, sums: dict[str, np.ndarray], width: int) -> None:
+        communes = len(sums["buildings"]) // width
+        for m, flat in sums.items():
+            grid = self.grid[m]
+            rows, cols = max(grid.shape[0], communes), max(grid.shape[1], width)
+            if (rows, cols) != grid.shape:
+                grown = np.zeros((rows, cols), np.int64)
+                grown[: grid.shape[0], : grid.shape[1] - 1] = grid[:, :-1]
+                grown[: grid.shape[0], -1] = grid[:, -1]
+                grid = self.grid[m] = grown
+            block = flat.reshape(communes, width)
+            grid[:communes, : width - 1] += block[:, :-1]
+            grid[:communes, -1] += block[:, -1]
+
+    def frame(self) -> pd.DataFrame:
+        width = self.grid["buildings"].shape[1]
+        return _cells_frame({m: g.ravel() for m, g in self.grid.items()}, width)
+
+
+def _cells_frame(sums: dict[str, np.ndarray], width: int) -> pd.DataFrame:
+    """Dense sums over (INSEE id x operator slot, the last slot for none) -> non-empty cells."""
+    cells = np.flatnonzero(sums["buildings"])
+    last = cells % width == width - 1
+    return pd.DataFrame({"insee_id": cells // width,
+                         "op_id": np.where(last, -1, cells % width),
+                         **{m: v[cells] for m, v in sums.items()}})
 
 
 def _dask_totals(
@@ -248,6 +327,14 @@ def partial_totals(
 
     Raises _NotClean on anything the canonical reader would reject or read differently.
     """
+    sums, width, loose, n, warnings = _block_sums(table, names)
+    return _cells_frame(sums, width), loose, n, warnings
+
+
+def _block_sums(
+    table: pa.Table, names: dict[str, str]
+) -> tuple[dict[str, np.ndarray], int, pd.DataFrame, int, Counter[str]]:
+    """:func:`partial_totals` with the totals as dense arrays over (INSEE id x operator slot)."""
     n = table.num_rows
     warnings: Counter[str] = Counter()
     building = table[names["building_id"]]
@@ -290,26 +377,27 @@ def partial_totals(
     size = len(_VOCABULARY["insee"].labels) * width
     sums = {m: np.bincount(key, weights=v[have], minlength=size).astype(np.int64)
             for m, v in measures.items()}
-    cells = np.flatnonzero(sums["buildings"])
-    last = cells % width == width - 1
-    known = pd.DataFrame({"insee_id": cells // width,
-                          "op_id": np.where(last, -1, cells % width),
-                          **{m: v[cells] for m, v in sums.items()}})
     loose = pd.DataFrame({"lon": lon[~have], "lat": lat[~have], "op_id": operator[~have],
                           **{m: v[~have] for m, v in measures.items()}})
-    return known, loose, n, warnings
+    return sums, width, loose, n, warnings
 
 
 def _finish(parts: Iterable[tuple], locator: Locator, opened: PremisesFile,
-            engine: str) -> BuildingTotals:
-    """Locate the rows without INSEE and sum the blocks' totals as they come (bounded memory)."""
+            engine: str, located: int = 0) -> BuildingTotals:
+    """Locate the rows without INSEE and sum the blocks' totals as they come (bounded memory).
+
+    Rows without INSEE that already carry an ``insee`` column were located by the caller
+    (``located`` of them).
+    """
     warnings: Counter[str] = Counter()
-    summaries, rows_read, located = [], 0, 0
+    summaries, rows_read = [], 0
     for known, loose, rows, part_warnings in parts:
         rows_read += rows
         warnings.update(part_warnings)
         summaries.append(known)
-        if len(loose):
+        if "insee" in loose.columns:
+            summaries.append(loose)
+        elif len(loose):
             found = locator.locate(loose["lon"].to_numpy(), loose["lat"].to_numpy())
             located += int(pd.notna(found).sum())
             summaries.append(loose.drop(columns=["lon", "lat"]).assign(insee=found)

@@ -129,6 +129,47 @@ def test_fast_path_equals_canonical_path_on_national_data(national, tmp_path):
     assert fast.warnings == reference.warnings
 
 
+def test_operators_and_communes_first_seen_in_later_blocks_are_summed(tmp_path, locator):
+    # Tiny blocks: every operator below is new to the process and first appears after the
+    # first block, so the running totals must widen (operators) and lengthen (communes).
+    line = ("3.00{i},50.60{i},G{i},1,RUE,A,59000,Aa,{insee},{size},deploye,PM1,deploye,{op},"
+            "pavillon,")
+    plan = [("59001", "individuel", "")] * 30 + [
+        ("59001", "entre 2 et 11", "ZLATE1"), ("59002", "individuel", "ZLATE2"),
+        ("59001", "individuel", "ZLATE2"), ("59002", "individuel", ""),
+    ]
+    rows = [line.format(i=i % 10, insee=c, size=s, op=o) for i, (c, s, o) in enumerate(plan)]
+    totals = aggregate_buildings(write_buildings(tmp_path / "g_2024_Q3.csv", rows), locator,
+                                 block_bytes=1 << 10)
+    assert totals.engine == "arrow"
+    # By hand: 59001 none = 30 buildings x 1; ZLATE1 = 1 building of 2 premises; ZLATE2 one
+    # building in each commune; 59002 none = 1. Every building is "deploye" (connectable).
+    got = totals.summary.set_index(["insee", "operator_code"], drop=True)
+    assert len(got) == 5
+    assert got.loc[("59001", np.nan), ["premises_total", "connectable", "buildings"]].tolist() \
+        == [30, 30, 30]
+    assert got.loc[("59001", "ZLATE1"), ["premises_total", "buildings"]].tolist() == [2, 1]
+    assert got.loc[("59001", "ZLATE2"), "buildings"] == 1
+    assert got.loc[("59002", "ZLATE2"), "buildings"] == 1
+    assert got.loc[("59002", np.nan), "buildings"] == 1
+    reference = aggregate_chunks(open_premises(tmp_path / "g_2024_Q3.csv", chunksize=7), locator)
+    pd.testing.assert_frame_equal(totals.summary, reference.summary)
+
+
+def test_a_block_the_reader_thread_rejects_late_falls_back_to_the_canonical_reader(
+        tmp_path, locator):
+    # Blocks are parsed ahead by a thread: a value Arrow cannot convert, 40 rows in (several
+    # blocks later), must still reach the caller and hand the file to the canonical reader.
+    filler = [ROWS[0].replace("I1", f"F{i}") for i in range(40)]
+    rows = [*filler, '"3,005",50.605' + ROWS[0][len("3.005,50.605"):].replace("I1", "Q1"), *ROWS]
+    totals = aggregate_buildings(write_buildings(tmp_path / "h_2024_Q3.csv", rows), locator,
+                                 block_bytes=1 << 10)
+    assert totals.engine == "pandas"
+    frte = totals.summary.set_index(["insee", "operator_code"]).loc[("59001", "FRTE")]
+    # By hand: I1, I2 and the 41 copies of I1 (40 fillers + Q1), each "individuel deploye".
+    assert frte[["premises_total", "connectable", "rad", "buildings"]].tolist() == [44, 42, 2, 43]
+
+
 def test_values_the_fast_path_does_not_take_fall_back_to_the_canonical_reader(tmp_path, locator):
     # A quoted decimal comma is a valid coordinate for the canonical reader (FORMATS.md §3).
     rows = ['"3,005",50.605' + ROWS[0][len("3.005,50.605"):], *ROWS[1:]]
