@@ -4,8 +4,9 @@
 (``geodata.premises.SUMMARY_COLUMNS``) without storing points:
 
 - ``arrow``: ARCEP building files (FORMATS.md §3, the national file) in UTF-8 are parsed by
-  Arrow's streaming CSV reader, a block at a time (bounded memory); every column is checked
-  with the canonical reader's own rules, applied once per distinct value;
+  Arrow's streaming CSV reader, a block at a time (bounded memory), the next block parsed by
+  a thread while this one is checked and summed; every column is checked with the canonical
+  reader's own rules, applied once per distinct value;
 - ``dask``: the same per-block function over ``dask.dataframe`` file partitions on a cluster
   (``scheduler`` = its address); workers return totals for rows with an INSEE code and the
   few rows without one, which are located here;
