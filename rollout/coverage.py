@@ -6,7 +6,9 @@ configurable); an operator's coverage in a commune is the union of its discs
 clipped to the commune. The share covered counts premises points inside that
 coverage when they are known, else spreads the commune's population uniformly
 over its area. Distances and areas are computed in a metric CRS (Lambert-93,
-EPSG:2154, by default); returned geometries are in that CRS.
+EPSG:2154, by default); returned geometries are in that CRS, gaps snapped to a
+1 cm grid (:func:`snap_to_grid`). Covered areas need no snapping: a disc crosses a
+commune's edge, it never runs along it, so their intersection has no slivers.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from collections.abc import Iterable, Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 DEFAULT_RADII_M: dict[str, float] = {"NR 3500": 600, "NR 2100": 1000, "NR 700": 2000}
 DEFAULT_CRS = 2154
+# Snap grid for gap polygons, in metres of the metric CRS: far below any distance a planner
+# reads, far above the float noise of overlays and reprojections (~1e-9 m).
+GRID_M = 0.01
 
 
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -185,6 +191,12 @@ def _home_communes(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> gpd.
     return in_commune[~in_commune.index.duplicated()]
 
 
+def snap_to_grid(geometry: shapely.Geometry, grid_m: float = GRID_M) -> shapely.Geometry:
+    """``geometry`` snap-rounded to a ``grid_m`` grid: valid, and still valid once reprojected."""
+    # The grid is detached, else GEOS would snap every later overlay with the result to it.
+    return shapely.set_precision(shapely.set_precision(geometry, grid_m), 0.0)
+
+
 def gap_areas(
     coverage: gpd.GeoDataFrame,
     communes_gdf: gpd.GeoDataFrame,
@@ -193,6 +205,8 @@ def gap_areas(
     """Uncovered part of each commune per operator: the commune minus that operator's coverage."""
     _require(coverage, ["operator_code", "insee", "as_of", "geometry"], "coverage")
     crs = coverage.crs or DEFAULT_CRS
+    if not pyproj.CRS(crs).is_projected:
+        raise ValueError(f"coverage must be in a metric CRS, as coverage_areas returns; got {crs}")
     communes = _metric(communes_gdf, crs, "communes")
     ops = sorted(set(operators) if operators is not None else set(coverage["operator_code"]))
     as_of = coverage["as_of"].iloc[0] if len(coverage) else None
@@ -206,7 +220,11 @@ def gap_areas(
     for insee, commune in zip(communes["insee"], communes.geometry, strict=True):
         for op in ops:
             geom = covered.get((op, insee))
-            gap = commune if geom is None else shapely.difference(commune, geom)
+            # A commune minus its clipped discs keeps ~1e-10 m spikes where a disc edge meets
+            # the commune edge: valid in exact floats, self-intersecting once reprojected (to
+            # WGS84 for the web map), and GEOS overlays on them then fail or give wrong areas.
+            # Snap rounding removes them; an uncut commune is returned as given.
+            gap = commune if geom is None else snap_to_grid(shapely.difference(commune, geom))
             if not gap.is_empty and gap.area > 0:
                 rows.append({"operator_code": op, "insee": insee, "as_of": as_of, "geometry": gap})
     return gpd.GeoDataFrame(

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 DEFAULT_CRS = 2154
 LOCAL_TZ = "Europe/Paris"
@@ -74,12 +75,13 @@ def dig_once(
 
     Returns one row per work near at least one target: ``source_id, title, kind, owner,
     status, start_at, end_at, targets_near, premises, gap_area_m2, rank``, ranked by
-    premises that could be served (then by start, then id).
+    premises that could be served (then by start, then id). Invalid target polygons are
+    made valid first; ``attrs["targets_repaired"]`` counts them.
     """
     _require(works, _WORK_COLUMNS, "works")
     active = works.assign(status=work_status(works, as_of))
     active = _metric(active[active["status"] != "ended"].reset_index(drop=True), crs, "works")
-    goal = _metric(targets.reset_index(drop=True), crs, "targets")
+    goal = _valid_polygons(_metric(targets.reset_index(drop=True), crs, "targets"))
     count_col = next((c for c in ("premises", "population") if c in goal.columns), None)
     weight = goal[count_col].astype(float).to_numpy() if count_col else np.ones(len(goal))
     polygons = bool(len(goal)) and goal.geom_type.isin(["Polygon", "MultiPolygon"]).all()
@@ -137,7 +139,23 @@ def dig_once(
         ignore_index=True,
     )
     result["rank"] = np.arange(1, len(result) + 1)
+    result.attrs["targets_repaired"] = goal.attrs["repaired"]
     return result
+
+
+def _valid_polygons(goal: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``goal`` with its invalid polygons made valid, keeping only their polygonal parts."""
+    # GEOS measures an invalid polygon wrongly (a bow-tie's area is 0) and its overlays fail
+    # ("side location conflict") or return wrong areas, e.g. a gap whose ~1e-10 m spike turned
+    # self-intersecting in a reprojection; "structure" repairs them as areas, dropping collapsed
+    # lines and points.
+    geoms = goal.geometry.to_numpy().copy()
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    broken = polygonal & ~shapely.is_valid(geoms)
+    geoms[broken] = shapely.make_valid(geoms[broken], method="structure", keep_collapsed=False)
+    fixed = goal.set_geometry(gpd.GeoSeries(geoms, index=goal.index, crs=goal.crs))
+    fixed.attrs["repaired"] = int(broken.sum())
+    return fixed
 
 
 def conflicts(
