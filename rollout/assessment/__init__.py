@@ -44,7 +44,7 @@ Rules implemented (DESIGN.md "Assessment semantics") and the choices made where 
   missed, at_risk, met_late, no_data, on_track, met) and its longest delay.
 
 Modules: ``_inputs`` (validation, integer codes), ``_series`` (observation series of every
-scope: sources, denominators, perimeter sums, 5G site counts), ``_evaluate`` (the status rules
+scope: sources, denominators, perimeter sums, 5G site counts), ``_rules`` (the status rules
 above, all cases at once) and ``_arrays`` (int days, as-of searches, ranges).
 """
 
@@ -56,14 +56,14 @@ import numpy as np
 import pandas as pd
 
 from rollout.assessment._arrays import _dates, _day, _ranges
-from rollout.assessment._evaluate import (
+from rollout.assessment._inputs import _Inputs
+from rollout.assessment._rules import (
     REASONS,
     SERIES_KINDS,
     STATUS_ORDER,
     TREND_POINTS,
     _evaluate,
 )
-from rollout.assessment._inputs import _Inputs
 
 __all__ = [
     "REASONS",
