@@ -279,11 +279,6 @@ def _vintage_spans(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return points.merge(spans, on=["insee", "observed_on"], how="left")
 
 
-# Snap grid for 5G gap polygons, in metres of the model's CRS (Lambert-93): far below any
-# distance a planner reads, far above the float noise of overlays and reprojections (~1e-9 m).
-GAP_GRID_M = 0.01
-
-
 def no_5g_gaps(session: Session, as_of: dt.date,
                radii: Mapping[str, float] = coverage.DEFAULT_RADII_M) -> gpd.GeoDataFrame:
     """Parts of communes no operator covers in 5G, with the population living there (uniform)."""
@@ -293,18 +288,13 @@ def no_5g_gaps(session: Session, as_of: dt.date,
 def _no_5g_gaps_metric(
     session: Session, as_of: dt.date, radii: Mapping[str, float]
 ) -> gpd.GeoDataFrame:
-    """:func:`no_5g_gaps` in the model's metric CRS, on a :data:`GAP_GRID_M` grid."""
+    """:func:`no_5g_gaps` in the model's metric CRS, snapped to ``coverage.GRID_M``."""
     communes = queries.communes(session, geometry=True)
     areas = coverage.coverage_areas(sites_frame(session), communes, as_of, radii)
     union = areas.assign(operator_code="any").dissolve(by="insee", as_index=False)
     holes = coverage.gap_areas(union, communes, ["any"]).to_crs(coverage.DEFAULT_CRS)
-    # A commune minus its discs clipped to it keeps sub-nanometre spikes where a disc edge
-    # meets the boundary: valid in exact floats, self-intersecting after any coordinate change
-    # (to WGS84 and back), and GEOS overlays on them fail ("side location conflict"). Snap
-    # rounding to the grid removes them and returns valid polygons; the grid is then detached,
-    # else GEOS would also snap every later overlay with them (dig-once's work reaches) to it.
-    snapped = shapely.set_precision(holes.geometry.values, GAP_GRID_M)
-    holes = holes.set_geometry(shapely.set_precision(snapped, 0.0))
+    # gap_areas snaps the gaps it cuts to coverage.GRID_M (valid once reprojected, so dig-once
+    # overlays cannot fail on them); a commune without coverage is its own, valid boundary.
     holes = holes[(holes.geometry.area > 0).to_numpy()].reset_index(drop=True)
     metric = communes.to_crs(holes.crs).set_index("insee")
     share = holes.geometry.area.to_numpy() / metric.geometry.area.reindex(holes["insee"]).to_numpy()
