@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.make_national import generate  # noqa: E402
 from geodata.communes import read_communes  # noqa: E402
-from rollout.scale import SimplifiedCommunes, zoom_tolerance  # noqa: E402
+from rollout.simplified_layers import SimplifiedCommunes, zoom_tolerance  # noqa: E402
 
 VIEWS = {  # name: (bbox west, south, east, north; zoom of a 1280 x 800 map showing it)
     "national": ((-4.8, 42.4, 8.2, 51.0), 6),

@@ -65,8 +65,8 @@ _ARCEP_COLUMNS = {
 }
 _ARCEP_REQUIRED = ("building_id", "x", "y", "status")
 
-# EtatImmeuble / imb_etat, compared unaccented, lower-case, without "de" and separators.
-_STATUS_KEYS = {
+# EtatImmeuble / imb_etat as keyed by status_key -> canonical status (see STATUSES).
+STATUS_KEYS = {
     "cible": "cible", "signe": "signe", "en cours deploiement": "en_cours_deploiement",
     "deploye": "deploye", "raccordable demande": "raccordable_demande",
     "rad en cours deploiement": "rad_en_cours_deploiement", "abandonne": "abandonne",
@@ -135,7 +135,7 @@ class PremisesFile:
             # Blank lines are kept by the parser so that line numbers stay true.
             self.warnings["blank lines skipped"] += int(blank.sum())
             raw, rows = raw[~blank], rows[~blank]
-        cols = {key: _per_value(raw[name], _text) for key, name in self.columns.items()}
+        cols = {key: _per_value(raw[name], clean_text) for key, name in self.columns.items()}
         name = self.columns.get
         building_id = cols["building_id"]
         problems.add_mask(building_id.isna(), rows, name("building_id"), building_id,
@@ -219,7 +219,7 @@ class PremisesFile:
     def _status_date(self, text: pd.Series | None, index: pd.Index) -> pd.Series:
         if text is None:
             return pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
-        dates = _per_value(text, _status_day).astype("datetime64[s]")
+        dates = _per_value(text, status_day).astype("datetime64[s]")
         unreadable = text.notna() & dates.isna()
         if unreadable.any():
             self.warnings["unreadable status date left empty"] += int(unreadable.sum())
@@ -370,7 +370,8 @@ def _per_value(text: pd.Series, parse: Callable[[str], object]) -> pd.Series:
     return pd.Series(parsed[codes], index=text.index, dtype=object)
 
 
-def _text(value: str) -> str | None:
+def clean_text(value: str) -> str | None:
+    """A cell's text without surrounding (no-break) spaces; None when blank."""
     return value.strip(" \t\u00a0\u202f") or None
 
 
@@ -405,7 +406,8 @@ def _ipe_premises(
     return counts.fillna(0).astype("int32"), pd.Series(False, index=text.index, dtype="bool")
 
 
-def _insee_code(value: str) -> str | None:
+def insee_code(value: str) -> str | None:
+    """The canonical 5-character INSEE commune code of a cell; None when it is not one."""
     try:
         return normalise_insee(value)
     except ValueError:
@@ -416,22 +418,22 @@ def _insee(text: pd.Series | None, rows: pd.Series, column: str | None,
            problems: _Problems) -> pd.Series:
     if text is None:
         return pd.Series(pd.NA, index=rows.index, dtype="str")
-    code = _per_value(text, _insee_code)
+    code = _per_value(text, insee_code)
     problems.add_mask(text.notna() & code.isna(), rows, column, text,
                       "not an INSEE commune code (expected 5 characters, e.g. 59350 or 2A004)")
     return code.astype("str")
 
 
 def _status(text: pd.Series, rows: pd.Series, column: str, problems: _Problems) -> pd.Series:
-    status = _per_value(text, lambda v: _STATUS_KEYS.get(_status_key(v)))
+    status = _per_value(text, lambda v: STATUS_KEYS.get(status_key(v)))
     problems.add_mask(text.isna(), rows, column, text, "missing building status")
     problems.add_mask(text.notna() & status.isna(), rows, column, text,
                       f"unknown building status; expected one of {_IPE_STATUS_NAMES}")
     return status.astype(STATUS_DTYPE)
 
 
-def _status_day(value: str) -> np.datetime64:
-    # ISO (ARCEP), French or compact AAAAMMJJ (IPE) dates; a time part is ignored.
+def status_day(value: str) -> np.datetime64:
+    """Day of a status date: ISO (ARCEP), French or AAAAMMJJ (IPE), time ignored; NaT if not."""
     text = value[:10]
     if re.fullmatch(r"[0-9]{8}", value):
         text = f"{value[:4]}-{value[4:6]}-{value[6:]}"
@@ -441,7 +443,8 @@ def _status_day(value: str) -> np.datetime64:
         return np.datetime64("NaT", "s")
 
 
-def _status_key(value: str) -> str:
+def status_key(value: str) -> str:
+    """A building status compared unaccented, lower-case, without "de" and separators."""
     words = re.split(r"[\s_\-]+", normalise_header(value))
     return " ".join(w for w in words if w and w != "de")
 

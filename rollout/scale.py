@@ -1,4 +1,4 @@
-"""National scale: per-building totals streamed through Arrow or Dask, simplified commune layers.
+"""National scale: per-building totals of a building file, streamed through Arrow or Dask.
 
 :func:`aggregate_buildings` gives the per commune x operator totals of a building file
 (``geodata.premises.SUMMARY_COLUMNS``) without storing points:
@@ -29,27 +29,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import shapely
 
-# _-prefixed: the canonical reader's per-value rules, reused so that both paths agree.
 from geodata.premises import (
-    _STATUS_KEYS,
     RAD_STATUSES,
+    STATUS_KEYS,
     STATUSES,
     SUMMARY_COLUMNS,
     PremisesFile,
-    _insee_code,
-    _status_day,
-    _status_key,
-    _text,
+    clean_text,
+    insee_code,
     open_premises,
     size_class_premises,
+    status_day,
+    status_key,
     summarise_chunk,
 )
 
@@ -476,86 +473,35 @@ class _Vocabulary:
 
 @lru_cache(maxsize=_CACHED_VALUES)
 def _status_code(value: str | None) -> int:
-    text = None if value is None else _text(value)
-    status = None if text is None else _STATUS_KEYS.get(_status_key(text))
+    text = None if value is None else clean_text(value)
+    status = None if text is None else STATUS_KEYS.get(status_key(text))
     return -1 if status is None else STATUSES.index(status)
 
 
 @lru_cache(maxsize=_CACHED_VALUES)
 def _size_premises(value: str | None) -> int:
-    text = None if value is None else _text(value)
+    text = None if value is None else clean_text(value)
     count = None if text is None else size_class_premises(text)
     return -1 if count is None else count
 
 
 @lru_cache(maxsize=_CACHED_VALUES)
 def _date_readable(value: str | None) -> int:
-    text = None if value is None else _text(value)
-    return 1 if text is None or not np.isnat(_status_day(text)) else 0
+    text = None if value is None else clean_text(value)
+    return 1 if text is None or not np.isnat(status_day(text)) else 0
 
 
 @lru_cache(maxsize=_CACHED_VALUES)
 def _insee_label(value: str) -> str | bool | None:
     """The canonical INSEE code, None when blank, False when not a code."""
-    text = _text(value)
-    return None if text is None else (_insee_code(text) or False)
+    text = clean_text(value)
+    return None if text is None else (insee_code(text) or False)
 
 
 @lru_cache(maxsize=_CACHED_VALUES)
 def _operator_label(value: str) -> str | None:
-    text = _text(value)
+    text = clean_text(value)
     return None if text is None else text.upper()
 
 
 _VOCABULARY = {"insee": _Vocabulary(_insee_label), "operator": _Vocabulary(_operator_label)}
-
-
-# ---------------------------------------------------------------- simplified layers
-
-# Half a screen pixel at the equator, in degrees, at zoom 0 (256-pixel tiles).
-_DEGREES_PER_PIXEL_Z0 = 360 / 256
-
-
-def zoom_tolerance(zoom: int) -> float:
-    """Simplification tolerance in degrees at a web-map zoom: half a pixel's width."""
-    return _DEGREES_PER_PIXEL_Z0 / 2 ** zoom / 2
-
-
-class SimplifiedCommunes:
-    """A commune layer simplified per zoom with ``shapely.coverage_simplify``, cached per zoom.
-
-    Coverage simplification moves each shared border once for both communes: neighbours stay
-    edge to edge (no gaps, no overlaps) whatever the tolerance. From ``full_zoom`` on the
-    original geometries are served.
-    """
-
-    def __init__(self, communes: gpd.GeoDataFrame, *, full_zoom: int = 13) -> None:
-        self.communes = communes.reset_index(drop=True)
-        self.full_zoom = full_zoom
-        self._cache: dict[int, gpd.GeoDataFrame] = {}
-        self._bounds = shapely.bounds(self.communes.geometry.to_numpy())
-
-    def at(self, zoom: int) -> gpd.GeoDataFrame:
-        """The whole layer at ``zoom`` (computed once per zoom)."""
-        zoom = min(max(int(zoom), 0), self.full_zoom)
-        if zoom not in self._cache:
-            self._cache[zoom] = simplified_communes(self.communes, zoom,
-                                                    full_zoom=self.full_zoom)
-        return self._cache[zoom]
-
-    def in_bbox(self, bbox: tuple[float, float, float, float], zoom: int) -> gpd.GeoDataFrame:
-        """Communes whose bounding box meets ``bbox`` (west, south, east, north) at ``zoom``."""
-        west, south, east, north = bbox
-        b = self._bounds
-        hit = (b[:, 0] <= east) & (b[:, 2] >= west) & (b[:, 1] <= north) & (b[:, 3] >= south)
-        return self.at(zoom)[hit]
-
-
-def simplified_communes(
-    communes: gpd.GeoDataFrame, zoom: int, *, full_zoom: int = 13
-) -> gpd.GeoDataFrame:
-    """The layer with borders simplified for ``zoom`` (pure; cache it: SimplifiedCommunes)."""
-    if zoom >= full_zoom:
-        return communes.copy()
-    simple = shapely.coverage_simplify(communes.geometry.to_numpy(), zoom_tolerance(zoom))
-    return communes.set_geometry(gpd.GeoSeries(simple, index=communes.index, crs=communes.crs))

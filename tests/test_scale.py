@@ -28,7 +28,8 @@ from geodata.premises import open_premises
 from rollout.db import session_scope
 from rollout.importers import communes as communes_importer
 from rollout.importers import premises as premises_importer
-from rollout.scale import SimplifiedCommunes, aggregate_buildings, aggregate_chunks
+from rollout.scale import aggregate_buildings, aggregate_chunks
+from rollout.simplified_layers import SimplifiedCommunes
 from rollout.spatial import CommuneLocator
 from tests.builders import SQUARE_A, SQUARE_B, write_communes
 

@@ -69,7 +69,7 @@ def zoomed_communes(session: Session, zoom: int) -> gpd.GeoDataFrame:
     One :class:`rollout.scale.SimplifiedCommunes` per boundary version; each zoom is
     simplified once (seconds for 35,000 communes), then served from memory.
     """
-    from rollout.scale import SimplifiedCommunes
+    from rollout.simplified_layers import SimplifiedCommunes
 
     listing = queries.communes(session)
     key = ("zoomed", str(session.get_bind().url), tuple(zip(
