@@ -5,7 +5,7 @@
 Generates (once, in ``DIR`` or a temp folder) the communes of benchmarks/make_national.py
 (about 80 vertices each, shared borders exact), then serves three map views the way the API
 does: communes whose bounding box meets the view's bbox, at the view's zoom, through
-``rollout.scale.SimplifiedCommunes`` (``shapely.coverage_simplify`` with half a pixel of
+``rollout.simplified_layers.SimplifiedCommunes`` (``shapely.coverage_simplify`` with half a pixel of
 tolerance, cached per zoom), against the same communes at full detail. Payload = the bytes
 of the GeoJSON FeatureCollection (``insee`` property, coordinates rounded to 6 decimals).
 Ends with ``national_payload_ratio=<full/simplified> regional_payload_ratio=<full/simplified>``.

@@ -66,7 +66,7 @@ def display_communes(session: Session, metric_crs: int = 2154) -> gpd.GeoDataFra
 def zoomed_communes(session: Session, zoom: int) -> gpd.GeoDataFrame:
     """Commune boundaries simplified for a web-map ``zoom`` (national layers, served by bbox).
 
-    One :class:`rollout.scale.SimplifiedCommunes` per boundary version; each zoom is
+    One :class:`rollout.simplified_layers.SimplifiedCommunes` per boundary version; each zoom is
     simplified once (seconds for 35,000 communes), then served from memory.
     """
     from rollout.simplified_layers import SimplifiedCommunes
