@@ -66,6 +66,15 @@ def _floats(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="raise").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _counts(values: pd.Series) -> np.ndarray:
+    """Integer premises counts as float32 when exact there (every count and every sum of two
+    below 2**24), else float64: half the memory on millions of observations, same results
+    (shares are divided in float64)."""
+    counts = pd.to_numeric(values, errors="raise")
+    exact = pd.api.types.is_integer_dtype(counts.dtype) and not counts.abs().max() >= 1 << 23
+    return counts.to_numpy(dtype=np.float32 if exact else np.float64, na_value=np.nan)
+
+
 def _keys(group: np.ndarray, day: np.ndarray) -> np.ndarray:
     """One sortable int64 per (group, day): the search keys of :func:`_asof`."""
     keys = group * _SHIFT
@@ -183,23 +192,35 @@ def _strictly_ordered(key: np.ndarray, t: np.ndarray) -> bool:
     return True
 
 
-def _day_rank(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Rank of each day among the distinct days, and those days, by a presence table.
+def _day_table(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Rank of every day of ``t``'s span among its distinct days: (rank by offset, days, low).
 
     None when the days span more than the rows: a sort is then cheaper than the table.
     """
     if not len(t):
         return None
-    low = t.min()
-    span = int(t.max() - low) + 1
+    low = int(t.min())
+    span = int(t.max()) - low + 1
     if span > max(len(t), 1 << 16):
         return None
-    offset = np.subtract(t, low, out=np.empty(len(t), np.int32), casting="unsafe")
     present = np.zeros(span, bool)
-    present[offset] = True
+    for a in range(0, len(t), _CHUNK):
+        present[t[a : a + _CHUNK] - low] = True
     rank = np.cumsum(present, dtype=np.int32)
     rank -= 1
-    return np.take(rank, offset, out=offset), np.flatnonzero(present) + low
+    return rank, np.flatnonzero(present) + low, low
+
+
+def _day_rank(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rank of each day among the distinct days, and those days, by a presence table."""
+    table = _day_table(t)
+    if table is None:
+        return None
+    rank, days, low = table
+    out = np.empty(len(t), np.int32)
+    for a in range(0, len(t), _CHUNK):
+        out[a : a + _CHUNK] = rank[t[a : a + _CHUNK] - low]
+    return out, days
 
 
 def _dense_order(key: np.ndarray, t: np.ndarray, n_keys: int):
@@ -209,26 +230,30 @@ def _dense_order(key: np.ndarray, t: np.ndarray, n_keys: int):
 
     Each row is written into its cell of a key x distinct-day table, and the filled cells are
     read back in order. None when the table would be larger than a few times the rows, or when
-    two rows share a cell (duplicates go through the sort that ranks their batches).
+    two rows share a cell (duplicates go through the sort that ranks their batches). Rows are
+    placed by blocks: the per-row temporaries stay small and warm (fresh memory is what costs
+    most on millions of rows).
     """
-    ranked = _day_rank(t)
-    if ranked is None:
+    found = _day_table(t)
+    if found is None:
         return None
-    rank, days = ranked
-    size = n_keys * len(days)
+    day_rank, days, low = found
+    n_days = len(days)
+    size = n_keys * n_days
     if size > max(4 * len(t), 1 << 20) or size >= 1 << 62:
         return None
     small = np.int32 if max(size, len(t)) < 1 << 31 else np.int64
-    cell = np.multiply(key, len(days), out=np.empty(len(t), small), casting="unsafe")
-    cell += rank
-    del rank
     table = np.full(size, -1, small)
-    table[cell] = np.arange(len(t), dtype=small)
-    del cell
+    for a in range(0, len(t), _CHUNK):
+        cell = key[a : a + _CHUNK] * n_days
+        cell += day_rank[t[a : a + _CHUNK] - low]
+        table[cell] = np.arange(a, a + len(cell), dtype=small)
     cells = np.flatnonzero(table >= 0)
     if len(cells) != len(t):
         return None
-    order = table[cells].astype(np.int64)
+    order = np.empty(len(cells), np.int64)
+    for a in range(0, len(cells), _CHUNK):
+        order[a : a + _CHUNK] = table[cells[a : a + _CHUNK]]
     del table
-    key, rank = np.divmod(cells, len(days), out=(cells, np.empty(len(cells), small)))
+    key, rank = np.divmod(cells, n_days, out=(cells, np.empty(len(cells), small)))
     return order, key, days[rank], (rank, days)

@@ -9,6 +9,7 @@ import pandas as pd
 from geodata.commitments import METRICS
 from rollout.assessment._arrays import (
     _NAT,
+    _counts,
     _days,
     _floats,
     _nans,
@@ -157,7 +158,9 @@ class _Inputs:
         if (t == _NAT).any():
             raise ValueError(f"{name}.observed_on must be a date on every row")
         batch = _floats(frame["batch_id"]) if "batch_id" in frame else _nans(len(frame))
-        counted = _floats(frame[first])
+        # Connectable and RAD premises of the progress series are counts; a coverage frame's
+        # premises are its shares' denominators, kept in float64 like every denominator.
+        counted = (_counts if name == "progress" else _floats)(frame[first])
         if np.isnan(counted).any():
             raise ValueError(f"{name}.{first} must be a count on every row")
         return {
@@ -165,6 +168,6 @@ class _Inputs:
             "geo": self.geo.add(frame["insee"]),
             "t": t,
             "a": counted,
-            "b": _floats(frame[second]),
+            "b": (_counts if name == "progress" else _floats)(frame[second]),
             "batch": batch,
         }
