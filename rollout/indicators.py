@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from rollout import queries
-
-# When two denominators share a date, the ARCEP "meilleure estimation" (2020+) is preferred
-# over INSEE logements + établissements and over operators' IPE counts.
-METHOD_PREFERENCE = {"best_estimate": 0, "insee": 1, "ipe": 2}
+from rollout import assessment, queries
 
 
 def commune_series(progress: pd.DataFrame) -> pd.DataFrame:
@@ -44,34 +39,17 @@ def attach_denominator(observations: pd.DataFrame, counts: pd.DataFrame) -> pd.D
     """Add ``premises``, ``premises_as_of``, ``premises_method``, ``premises_batch_id``.
 
     ``observations`` needs ``insee`` and ``observed_on``; ``counts`` is
-    :func:`rollout.queries.premises_counts`.
+    :func:`rollout.queries.premises_counts`. The assessment engine's own choice
+    (:func:`rollout.assessment.denominators`), so that a share shown on the map or a commune
+    sheet is the one the compliance reports use.
     """
-    out = observations.copy()
+    out = observations.reset_index(drop=True)
     if out.empty or counts.empty:
+        out = out.copy()
         for column in ("premises", "premises_as_of", "premises_method", "premises_batch_id"):
             out[column] = pd.Series(dtype="object")
         return out
-    ranked = counts.assign(rank=counts["method"].map(METHOD_PREFERENCE).fillna(9))
-    ranked = ranked.sort_values(["insee", "as_of", "rank"]).drop_duplicates(
-        ["insee", "as_of"], keep="first"
-    )
-    ranked = ranked.rename(columns={
-        "as_of": "premises_as_of", "method": "premises_method", "batch_id": "premises_batch_id",
-    })[["insee", "premises_as_of", "premises", "premises_method", "premises_batch_id"]]
-    left = out.assign(_key=pd.to_datetime(out["observed_on"]), _order=np.arange(len(out)))
-    right = ranked.assign(_key=pd.to_datetime(ranked["premises_as_of"]))
-    merged = pd.merge_asof(
-        left.sort_values("_key"), right.sort_values("_key"),
-        on="_key", by="insee", direction="backward",
-    )
-    # No count on or before the observation: fall back to the earliest known.
-    earliest = right.sort_values("_key").drop_duplicates("insee", keep="first").set_index("insee")
-    missing = merged["premises"].isna() & merged["insee"].isin(earliest.index)
-    if missing.any():
-        for column in ("premises", "premises_as_of", "premises_method", "premises_batch_id"):
-            fallback = merged["insee"].map(earliest[column]).astype(object)
-            merged[column] = merged[column].astype(object).where(~missing, fallback)
-    return merged.sort_values("_order").drop(columns=["_key", "_order"]).reset_index(drop=True)
+    return pd.concat([out, assessment.denominators(out, counts)], axis=1)
 
 
 def latest_figures(session: Session, as_of: dt.date | None = None, *, metric_crs: int = 2154):

@@ -86,3 +86,19 @@ def test_counts_too_large_for_single_precision_stay_exact():
     assert got["status"].tolist() == ["met_late", "met_late"]
     assert got["value_at_due"].tolist() == [(big - 2) / big, float(big - 2)]
     assert got["delay_days"].tolist() == [91, 91]
+
+
+def test_nullable_counts_with_every_rad_unknown(national):
+    # As the database hands them over: Int64 columns, RAD unpublished (NA) everywhere.
+    progress = national["progress"].astype({"connectable": "Int64"}).assign(
+        rad=pd.array([pd.NA] * len(national["progress"]), dtype="Int64"))
+    got = assess(**{**national, "progress": progress}, as_of=AS_OF)
+    plain = assess(**national, as_of=AS_OF)
+    share = (got["metric"] == "ftth_connectable_share").to_numpy()
+    # Connectable-only shares do not depend on RAD; connectable-or-RAD ones become unknown.
+    pd.testing.assert_frame_equal(
+        got[share].drop(columns=["rad_share"]).reset_index(drop=True),
+        plain[share].drop(columns=["rad_share"]).reset_index(drop=True))
+    assert got.loc[~share, "value_at_due"].isna().all()
+    assert set(got.loc[~share & (got["status"] == "no_data"), "reason"]) <= {
+        "rad_unknown", "fewer_than_2_observations", "no_observation_by_due_date"}

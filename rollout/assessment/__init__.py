@@ -9,7 +9,9 @@ Rules implemented (DESIGN.md "Assessment semantics") and the choices made where 
   series on one day keep the highest ``batch_id`` (the latest import).
 - Share = connectable (+ RAD for ``ftth_connectable_or_rad_share``) / premises, the premises
   being the latest ``premises_count`` with ``as_of`` <= the observation date, else the earliest
-  known (ties: highest batch, then last method by name). Unknown RAD makes that metric's
+  known (same date: ``METHOD_PREFERENCE`` -- ARCEP's best estimate, INSEE, IPE, then other
+  methods by name -- then the latest import; :func:`denominators` gives this choice to the
+  rest of the application). Unknown RAD makes that metric's
   value unknown; unknown premises make every share unknown. Shares above 1 are kept and
   flagged ``over_100``. A perimeter reports its summed premises, the latest vintage among
   its communes and ``mixed`` when their methods differ.
@@ -55,8 +57,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from rollout.assessment._arrays import _dates, _day, _ranges
-from rollout.assessment._inputs import _Inputs
+from rollout.assessment._arrays import _NAT, _dates, _day, _days, _ranges, _take
+from rollout.assessment._inputs import METHOD_PREFERENCE, _Codes, _Inputs, _premises_table
 from rollout.assessment._rules import (
     REASONS,
     SERIES_KINDS,
@@ -64,6 +66,7 @@ from rollout.assessment._rules import (
     TREND_POINTS,
     _evaluate,
 )
+from rollout.assessment._series import _premises_at
 
 __all__ = [
     "REASONS",
@@ -74,6 +77,8 @@ __all__ = [
     "assess_perimeter_breakdown",
     "assess_with_breakdown",
     "commune_status",
+    "denominators",
+    "METHOD_PREFERENCE",
 ]
 
 _DATE_COLUMNS = (
@@ -234,6 +239,34 @@ def assess_with_breakdown(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`assess` and :func:`assess_perimeter_breakdown` from one evaluation."""
     return _run(milestones, perimeters, progress, premises_counts, as_of, sites, coverage)
+
+
+def denominators(observations: pd.DataFrame, premises_counts: pd.DataFrame) -> pd.DataFrame:
+    """The denominator of each observation, by the engine's own rule (module docstring).
+
+    ``observations`` needs ``insee`` and ``observed_on`` (dates); ``premises_counts`` is in
+    :func:`assess`'s form. Returns, in the observations' order, ``premises`` (Int64),
+    ``premises_as_of`` (``datetime.date`` or None), ``premises_method`` and
+    ``premises_batch_id`` (Int64); NA where the commune has no count at all.
+    """
+    codes = _Codes()
+    table, methods = _premises_table(premises_counts, codes)
+    geo = codes.add(observations["insee"])
+    pos = _premises_at(table, geo, _days(observations["observed_on"], "observed_on"))
+    labels = np.array([*methods, None], dtype=object)
+
+    def counts(values: np.ndarray) -> pd.arrays.IntegerArray:
+        missing = np.isnan(values)
+        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+
+    return pd.DataFrame(
+        {
+            "premises": counts(_take(table["premises"], pos)),
+            "premises_as_of": pd.Series(_dates(_take(table["as_of"], pos, _NAT)), dtype=object),
+            "premises_method": pd.Series(labels[_take(table["method"], pos, -1)], dtype=object),
+            "premises_batch_id": counts(_take(table["batch"], pos)),
+        }
+    )
 
 
 def commune_status(assessments: pd.DataFrame) -> pd.DataFrame:

@@ -71,7 +71,8 @@ def _counts(values: pd.Series) -> np.ndarray:
     below 2**24), else float64: half the memory on millions of observations, same results
     (shares are divided in float64)."""
     counts = pd.to_numeric(values, errors="raise")
-    exact = pd.api.types.is_integer_dtype(counts.dtype) and not counts.abs().max() >= 1 << 23
+    largest = counts.abs().max() if len(counts) else 0  # NA when every count is unknown
+    exact = pd.api.types.is_integer_dtype(counts.dtype) and (pd.isna(largest) or largest < 1 << 23)
     return counts.to_numpy(dtype=np.float32 if exact else np.float64, na_value=np.nan)
 
 

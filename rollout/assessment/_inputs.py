@@ -61,6 +61,35 @@ class _Codes:
         return np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
 
 
+# When two counts of a commune share a date: ARCEP's "meilleure estimation" (2020+), then
+# INSEE logements + établissements, then operators' IPE counts, then any other method by name;
+# for one method, the latest import (highest batch). Never row order: reports are evidence.
+METHOD_PREFERENCE = ("best_estimate", "insee", "ipe")
+
+
+def _premises_table(premises_counts: pd.DataFrame, geo: _Codes) -> tuple[dict, list[str]]:
+    """Denominator vintages coded and sorted by (commune, date, precedence): per (commune,
+    date), the count that wins is the last row. Returns the arrays and the method names."""
+    pc = premises_counts
+    p_geo, p_asof = geo.add(pc["insee"]), _days(pc["as_of"], "premises_counts.as_of")
+    p_batch = _floats(pc["batch_id"]) if "batch_id" in pc else np.full(len(pc), np.nan)
+    methods, names = pd.factorize(pc["method"], sort=True)
+    names = [*map(str, names)]
+    # Rank of each method, preferred last: the known ones in METHOD_PREFERENCE order, others
+    # before them by name (first name, highest rank).
+    known = {m: len(names) + len(METHOD_PREFERENCE) - i for i, m in enumerate(METHOD_PREFERENCE)}
+    rank = np.array([known.get(m, len(names) - i) for i, m in enumerate(names)] + [-1])
+    order = np.lexsort((np.nan_to_num(p_batch, nan=-1), rank[methods], p_asof, p_geo))
+    table = {
+        "geo": p_geo[order],
+        "as_of": p_asof[order],
+        "premises": _floats(pc["premises"])[order],
+        "method": methods[order],
+        "batch": p_batch[order],
+    }
+    return table, names
+
+
 class _Inputs:
     """Validated inputs as integer-coded numpy arrays."""
 
@@ -112,21 +141,8 @@ class _Inputs:
         order = np.argsort(self.p_agr, kind="stable")
         self.p_agr, self.p_geo = self.p_agr[order], self.p_geo[order]
         self.progress = self._observations(progress, "progress", "connectable", "rad")
-        pc = premises_counts
-        p_geo, p_asof = self.geo.add(pc["insee"]), _days(pc["as_of"], "premises_counts.as_of")
-        p_batch = _floats(pc["batch_id"]) if "batch_id" in pc else np.full(len(pc), np.nan)
-        methods, names = pd.factorize(pc["method"], sort=True)
-        self.methods = [*map(str, names), "coverage"]
-        # Same commune and date: the highest batch wins, then the last method by name, so
-        # the choice never depends on row order (reports must be deterministic).
-        order = np.lexsort((methods, np.nan_to_num(p_batch, nan=-1), p_asof, p_geo))
-        self.pc = {
-            "geo": p_geo[order],
-            "as_of": p_asof[order],
-            "premises": _floats(pc["premises"])[order],
-            "method": methods[order],
-            "batch": p_batch[order],
-        }
+        self.pc, self.methods = _premises_table(premises_counts, self.geo)
+        self.methods = [*self.methods, "coverage"]
         self.coverage = None
         if coverage is not None:
             _require(
