@@ -3,70 +3,56 @@
 The project's own template, one row per milestone, as CSV (``,`` or ``;``, any
 encoding) or XLSX (first sheet). Title rows may precede the header, which is
 the first row holding an ``agreement_id`` cell.
+
+The template's columns, metrics and writer live in
+:mod:`geodata._commitments_template`, the CSV/XLSX decoding in
+:mod:`geodata._commitments_files`; all their public names are importable from here.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from geodata._commitments_files import _csv_rows, _find_header, _xlsx_rows
+from geodata._commitments_template import (
+    COLUMNS,
+    COUNT_METRICS,
+    METRICS,
+    PERIMETER,
+    RAD_CAP_METRIC,
+    REQUIRED_COLUMNS,
+    SHARE_METRICS,
+    TEMPLATE_CSV,
+    write_template,
+)
 from geodata.errors import InputError, ProblemCollector
 from geodata.text import (
-    NUL_REASON,
     clean_cell,
-    detect_encoding,
-    normalise_header,
     normalise_insee,
-    nul_line,
     parse_count,
     parse_date,
     parse_share,
-    sniff_delimiter,
 )
 
-SHARE_METRICS = (
-    "ftth_connectable_share",
-    "ftth_connectable_or_rad_share",
-    "mobile_5g_premises_coverage_share",
-)
-COUNT_METRICS = ("ftth_connectable_premises", "mobile_5g_sites")
-METRICS = (
-    "ftth_connectable_share",
-    "ftth_connectable_or_rad_share",
-    "ftth_connectable_premises",
-    "mobile_5g_sites",
-    "mobile_5g_premises_coverage_share",
-)
-PERIMETER = "perimeter"
-RAD_CAP_METRIC = "ftth_connectable_or_rad_share"
-COLUMNS = (
-    "agreement_id",
-    "agreement_name",
-    "operator_code",
-    "operator_name",
-    "signed_on",
-    "source_document",
-    "commune_insee",
-    "metric",
-    "target",
-    "due_on",
-    "rad_cap",
-)
-REQUIRED_COLUMNS = (
-    "agreement_id",
-    "operator_code",
-    "signed_on",
-    "commune_insee",
-    "metric",
-    "target",
-    "due_on",
-)
+__all__ = [
+    "COLUMNS",
+    "COUNT_METRICS",
+    "METRICS",
+    "PERIMETER",
+    "RAD_CAP_METRIC",
+    "REQUIRED_COLUMNS",
+    "SHARE_METRICS",
+    "TEMPLATE_CSV",
+    "CommitmentsRead",
+    "read_commitments",
+    "referenced_insee",
+    "write_template",
+]
+
 # Agreement fields repeated on every row; (column, key in the agreements frame).
 _AGREEMENT_FIELDS = (
     ("agreement_name", "name"),
@@ -75,7 +61,6 @@ _AGREEMENT_FIELDS = (
     ("signed_on", "signed_on"),
     ("source_document", "source_document"),
 )
-TEMPLATE_CSV = Path(__file__).parent / "templates" / "commitments_template.csv"
 
 
 @dataclass
@@ -400,207 +385,3 @@ class _RowReader:
         for frame in (agreements, perimeter, milestones):
             frame["source_row"] = frame["source_row"].astype("int64")
         return CommitmentsRead(agreements, perimeter, milestones, warnings)
-
-
-def _find_header(name: str, rows: list[tuple[int, list[object]]]) -> tuple[int, dict[str, int]]:
-    for number, cells in rows:
-        keys = [normalise_header(c).replace(" ", "_") for c in cells]
-        if "agreement_id" not in keys:
-            continue
-        index: dict[str, int] = {}
-        for i, key in enumerate(keys):
-            if key and key not in index:
-                index[key] = i
-        missing = [c for c in REQUIRED_COLUMNS if c not in index]
-        if missing:
-            found = [clean_cell(c) for c in cells if clean_cell(c)]
-            raise InputError.single(
-                name,
-                f"missing required column(s) {missing}; found {found}",
-                code="missing_column",
-                row=number,
-            )
-        return number, index
-    raise InputError.single(
-        name,
-        "no header row: no cell reads 'agreement_id' (see the commitments template)",
-        code="missing_header",
-    )
-
-
-def _csv_rows(path: Path) -> list[tuple[int, list[object]]]:
-    data = _read_bytes(path)
-    if not data.strip():
-        raise InputError.single(path.name, "the file is empty", code="empty_file")
-    encoding = detect_encoding(data)
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError.single(
-            path.name, f"cannot be decoded as {encoding}", code="bad_encoding", row=line
-        ) from None
-    if (line := nul_line(text)) is not None:
-        raise InputError.single(path.name, NUL_REASON, code="bad_encoding", row=line)
-    header = next((ln for ln in text.splitlines() if "agreement_id" in ln.lower()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(header, ";,\t"))
-    rows: list[tuple[int, list[object]]] = []
-    start = 1
-    try:
-        for cells in reader:
-            rows.append((start, list(cells)))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError.single(
-            path.name, f"malformed CSV: {exc}", code="malformed_csv", row=start
-        ) from None
-    return rows
-
-
-def _xlsx_rows(path: Path) -> list[tuple[int, list[object]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    _read_bytes(path)  # a missing or unreadable file is reported like any other input
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise InputError.single(
-            path.name, f"not a readable XLSX workbook ({exc})", code="unreadable"
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [
-            (number, list(cells))
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-    finally:
-        workbook.close()
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError.single(
-            path.name, f"cannot be read: {exc.strerror}", code="unreadable"
-        ) from None
-
-
-# A fictitious agreement on three MEL communes, one row per metric (FORMATS.md §4).
-_EXAMPLE = [
-    "EXEMPLE-2024",
-    "Convention fictive (exemple)",
-    "XMPL",
-    "Opérateur exemple",
-    "2024-03-01",
-    "Exemple de convention, art. 4",
-]
-_EXAMPLE_ROWS = [
-    _EXAMPLE + ["59350", "perimeter", "", "", ""],
-    _EXAMPLE + ["59512", "perimeter", "", "", ""],
-    _EXAMPLE + ["59599", "perimeter", "", "", ""],
-    _EXAMPLE + ["", "ftth_connectable_or_rad_share", "100 %", "2025-12-31", "8 %"],
-    _EXAMPLE + ["59512", "ftth_connectable_share", "0.9", "31/12/2026", ""],
-    _EXAMPLE + ["", "ftth_connectable_premises", "120000", "2027-12-31", ""],
-    _EXAMPLE + ["", "mobile_5g_sites", "40", "2026-06-30", ""],
-    _EXAMPLE + ["59350", "mobile_5g_premises_coverage_share", "75 %", "2027-06-30", ""],
-]
-_HELP = [
-    (
-        "agreement_id",
-        "oui",
-        "Identifiant court et unique de la convention, répété sur chaque ligne.",
-    ),
-    ("agreement_name", "non", "Intitulé de la convention (par défaut : l'identifiant)."),
-    (
-        "operator_code",
-        "oui",
-        "Code ARCEP de l'opérateur (FRTE Orange, SFR0 SFR, COAG Covage) ou"
-        " code mobile MCC-MNC (20801 Orange, 20810 SFR, 20815 Free, 20820 Bouygues).",
-    ),
-    ("operator_name", "non", "Nom de l'opérateur."),
-    ("signed_on", "oui", "Date de signature : 2018-07-26 ou 26/07/2018."),
-    (
-        "source_document",
-        "non",
-        "Référence de l'acte (arrêté, convention, article) citée dans les rapports.",
-    ),
-    (
-        "commune_insee",
-        "selon la ligne",
-        "Code INSEE à 5 caractères (59350, 2A004). Obligatoire"
-        " sur les lignes perimeter ; vide sur un jalon = tout le périmètre.",
-    ),
-    (
-        "metric",
-        "oui",
-        "perimeter (liste une commune du périmètre) ou l'indicateur du jalon : "
-        + ", ".join(METRICS)
-        + ".",
-    ),
-    (
-        "target",
-        "jalons",
-        "Objectif : part (0.92, 0,92 ou 92 %) pour les indicateurs *_share,"
-        " nombre entier sinon. Vide sur les lignes perimeter.",
-    ),
-    ("due_on", "jalons", "Échéance : 2020-12-31 ou 31/12/2020, postérieure à la signature."),
-    (
-        "rad_cap",
-        "non",
-        "Plafond de locaux raccordables à la demande (ex. 8 %), seulement pour"
-        " ftth_connectable_or_rad_share.",
-    ),
-]
-_HELP_NOTES = [
-    "Une ligne par jalon ; les champs de la convention sont répétés à l'identique sur chaque"
-    " ligne.",
-    "Les lignes perimeter listent les communes de la convention (target et due_on vides).",
-    "Un jalon sans commune s'applique à tout le périmètre (sommes sur ses communes).",
-    "Seule la première feuille est lue ; l'en-tête est la première ligne contenant agreement_id.",
-]
-
-
-def write_template(path: str | Path) -> Path:
-    """Write the documented commitments template: CSV, or XLSX with a French 'Aide' sheet."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            writer.writerows(_EXAMPLE_ROWS)
-    elif suffix == ".xlsx":
-        _write_xlsx_template(path)
-    else:
-        raise ValueError(f"template suffix was {suffix!r}; expected '.csv' or '.xlsx'")
-    return path
-
-
-def _write_xlsx_template(path: Path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Engagements"
-    sheet.append(list(COLUMNS))
-    for row in _EXAMPLE_ROWS:
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column in sheet.columns:
-        sheet.column_dimensions[column[0].column_letter].width = 22
-    help_sheet = workbook.create_sheet("Aide")
-    help_sheet.append(["Colonne", "Obligatoire", "Description"])
-    for row in _HELP:
-        help_sheet.append(list(row))
-    help_sheet.append([])
-    for note in _HELP_NOTES:
-        help_sheet.append([note])
-    for cell in help_sheet[1]:
-        cell.font = Font(bold=True)
-    help_sheet.column_dimensions["A"].width = 20
-    help_sheet.column_dimensions["C"].width = 100
-    workbook.save(path)
