@@ -71,11 +71,21 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
-def _get(session: Session, username: str) -> UserAccount:
+def get_user(session: Session, username: str) -> UserAccount:
+    """The account named ``username`` (any case); ``AccountError`` ``unknown_user`` if none."""
     user = session.scalar(select(UserAccount).where(UserAccount.username == _normalise(username)))
     if user is None:
         raise AccountError(f"no user named {username!r}", "unknown_user")
     return user
+
+
+def check_password_policy(password: str) -> None:
+    """Refuse a password too short to be a secret; every new password passes this one rule."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"password has {len(password)} characters; at least {MIN_PASSWORD_LENGTH} needed",
+            "weak_password",
+        )
 
 
 def add_user(
@@ -84,11 +94,7 @@ def add_user(
     """Create an active account; ``actor`` is who did it (``None``: the command line)."""
     name = _normalise(username)
     _role_permissions(role)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"password has {len(password)} characters; at least {MIN_PASSWORD_LENGTH} needed",
-            "weak_password",
-        )
+    check_password_policy(password)
     if session.scalar(select(UserAccount.id).where(UserAccount.username == name)) is not None:
         raise AccountError(f"user {name!r} already exists", "user_exists")
     user = UserAccount(username=name, password_hash=generate_password_hash(password), role=role,
@@ -124,7 +130,7 @@ def _check_not_last_admin(session: Session, user: UserAccount) -> None:
 
 def remove_user(session: Session, username: str, *, actor: str | None = None) -> None:
     """Delete an account; its past audit events keep the username."""
-    user = _get(session, username)
+    user = get_user(session, username)
     _check_not_last_admin(session, user)
     session.delete(user)
     session.flush()
@@ -136,7 +142,7 @@ def set_role(
 ) -> UserAccount:
     """Change an account's role."""
     _role_permissions(role)
-    user = _get(session, username)
+    user = get_user(session, username)
     if user.role == role:
         return user
     if role != "admin":
@@ -144,6 +150,43 @@ def set_role(
     before, user.role = user.role, role
     session.flush()
     audit.record(session, "role_changed", actor, user.username, {"from": before, "to": role})
+    return user
+
+
+def set_password(
+    session: Session, username: str, password: str, *, actor: str | None = None
+) -> UserAccount:
+    """Give an account a new password without asking the old one (an administrator's reset).
+
+    The stored hash changes, so every web session signed in with the old password ends
+    (:mod:`webmap.auth` stamps sessions with the hash).
+    """
+    user = get_user(session, username)
+    check_password_policy(password)
+    return _store_password(session, user, password, actor, reset=True)
+
+
+def change_password(session: Session, username: str, current: str, new: str) -> UserAccount:
+    """A user replaces their own password; ``current`` must match.
+
+    Refusals (``AccountError`` codes): ``wrong_password``, ``weak_password`` and
+    ``same_password`` (the new one is the current one); nothing is stored then.
+    """
+    user = get_user(session, username)
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError("the current password is wrong", "wrong_password")
+    check_password_policy(new)
+    if new == current:
+        raise AccountError("the new password is the current one", "same_password")
+    return _store_password(session, user, new, user.username, reset=False)
+
+
+def _store_password(
+    session: Session, user: UserAccount, password: str, actor: str | None, *, reset: bool
+) -> UserAccount:
+    user.password_hash = generate_password_hash(password)
+    session.flush()
+    audit.record(session, "password_changed", actor, user.username, {"reset": reset})
     return user
 
 

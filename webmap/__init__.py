@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rollout.config import Settings
 from rollout.db import make_engine, session_scope
@@ -29,6 +30,17 @@ def env_flag(name: str, default: bool) -> bool:
     raise ValueError(f"{name} was {raw!r}; expected 1/true/yes/on or 0/false/no/off")
 
 
+def _proxy_count(value: object) -> int:
+    """``ROLLOUT_TRUSTED_PROXIES``: a whole number of proxies; unset or empty means 0."""
+    text = str(value).strip()
+    if text == "":
+        return 0
+    if isinstance(value, bool) or not text.isdigit():
+        raise ValueError(f"ROLLOUT_TRUSTED_PROXIES was {value!r}; expected the number of "
+                         "reverse proxies in front of the app (0 = none)")
+    return int(text)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` needs ``DATABASE_URL`` (else Settings' default applies).
 
@@ -44,7 +56,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
       served over https);
     - ``MAX_CONTENT_LENGTH`` (``ROLLOUT_MAX_UPLOAD_MB``, default 200 MB) and
       ``UPLOAD_FOLDER`` (``ROLLOUT_UPLOAD_FOLDER``, default ``uploads`` next to the database);
-    - ``LOGIN_RATE_LIMIT``: (failures, seconds) per username and address, default (5, 900).
+    - ``LOGIN_RATE_LIMIT``: (failures, seconds) per username and address, default (5, 900);
+    - ``TRUSTED_PROXIES`` (``ROLLOUT_TRUSTED_PROXIES``, default 0): the number of reverse
+      proxies in front of the app; their X-Forwarded-For/-Proto/-Host headers then give the
+      client's address (the login rate limiter's key), scheme and host.
     """
     settings = Settings()
     app = Flask(__name__)
@@ -61,8 +76,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
         MAX_CONTENT_LENGTH=int(os.environ.get("ROLLOUT_MAX_UPLOAD_MB", "200")) * 1024 * 1024,
         LOGIN_RATE_LIMIT=(5, 900),
+        TRUSTED_PROXIES=os.environ.get("ROLLOUT_TRUSTED_PROXIES", "0"),
     )
     app.config.update(config or {})
+    proxies = app.config["TRUSTED_PROXIES"] = _proxy_count(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        # Each proxy appends the address it received from; trusting more values than there
+        # are proxies would let a client choose its own address (werkzeug ProxyFix docs).
+        fixed = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = fixed  # type: ignore[method-assign]
     from webmap import auth, compress, errors, i18n, security
 
     url = app.config["DATABASE_URL"]

@@ -8,10 +8,16 @@ pages and sheets — never exports, gaps, operator-delay reports, imports or the
 
 Refusals: an anonymous visitor is sent to the login page (302) or gets a 401 JSON error
 under ``/api/``; a signed-in user without the permission gets 403.
+
+A session carries a stamp of its account's password hash: a new password (web page or
+``rollout users set-password``) ends every other session of that account. A session signed in
+before stamps existed gets its stamp on its next request.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from collections import deque
@@ -25,6 +31,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     g,
     jsonify,
     redirect,
@@ -46,6 +53,7 @@ from webmap.i18n import translate
 bp = Blueprint("auth", __name__)
 
 SESSION_USER = "user"
+SESSION_CREDENTIAL = "credential"
 PUBLIC_PERMISSIONS = accounts.ROLES["viewer"]
 # The app's own background warm-up request (create_app) may build the map without a user;
 # WSGI environ keys without the HTTP_ prefix cannot be set by a client.
@@ -121,6 +129,14 @@ class LoginForm(FlaskForm):
     password = PasswordField("Mot de passe", validators=[DataRequired(), Length(max=1024)])
 
 
+class PasswordChangeForm(FlaskForm):
+    """Current password and the new one twice (CSRF token included by Flask-WTF)."""
+
+    current = PasswordField("Mot de passe actuel", validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField("Nouveau mot de passe", validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField("Confirmer", validators=[DataRequired(), Length(max=1024)])
+
+
 def requires(permission: str | None) -> Callable[[View], View]:
     """Declare the permission a view needs (``None``: open to every visitor)."""
     if permission is not None:
@@ -163,17 +179,36 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def credential_stamp(password_hash: str) -> str:
+    """A digest of a password hash keyed by the app's secret: it changes with every new
+    password and, the session cookie being signed but readable, reveals nothing of the hash."""
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _sign_in(name: str, password_hash: str) -> None:
+    session.clear()  # a fresh session (and CSRF token) for the signed-in user
+    session[SESSION_USER] = name
+    session[SESSION_CREDENTIAL] = credential_stamp(password_hash)
+    session.permanent = True
+
+
 def _load_user() -> None:
-    """Look the session's user up on every request: removal or deactivation takes effect
-    at once, and the role is always the current one."""
+    """Look the session's user up on every request: removal, deactivation or a new password
+    takes effect at once, and the role is always the current one."""
     name = session.get(SESSION_USER)
     if not name:
         return
     with session_scope(current_app.extensions["rollout_engine"]) as db:
-        row = db.execute(select(UserAccount.role, UserAccount.active)
+        row = db.execute(select(UserAccount.role, UserAccount.active, UserAccount.password_hash)
                          .where(UserAccount.username == name)).first()
-    if row is None or not row.active:
+    stamp = None if row is None else credential_stamp(row.password_hash)
+    # Sessions signed in before stamps existed (and test helpers) adopt the current one.
+    if (stamp is None or not row.active
+            or not hmac.compare_digest(session.setdefault(SESSION_CREDENTIAL, stamp), stamp)):
         session.pop(SESSION_USER, None)
+        session.pop(SESSION_CREDENTIAL, None)
         return
     g.user = CurrentUser(name, row.role)
 
@@ -205,6 +240,16 @@ def _enforce() -> Response | None:
     return _refuse()
 
 
+def _too_many_tries(wait: int, template: str, **context: object) -> Response:
+    """The 429 page of the rate limiter, saying when to try again."""
+    message = translate("Trop d'essais. Réessayez dans {minutes} minutes.").format(
+        minutes=-(-wait // 60))
+    response = current_app.make_response(
+        (render_template(template, error=message, **context), 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def _audit(action: str, username: str, details: dict | None = None) -> None:
     with session_scope(current_app.extensions["rollout_engine"]) as db:
         audit.record(db, action, username, None, details)
@@ -223,20 +268,13 @@ def login() -> Response | tuple[str, int]:
         wait = limiter.retry_after(key)
         if wait is not None:
             _audit("login_failed", key[0], {"reason": "rate_limited"})
-            message = translate("Trop d'essais. Réessayez dans {minutes} minutes.").format(
-                minutes=-(-wait // 60))
-            response = current_app.make_response(
-                (render_template("login.html", form=form, error=message), 429))
-            response.headers["Retry-After"] = str(wait)
-            return response
+            return _too_many_tries(wait, "login.html", form=form)
         with session_scope(current_app.extensions["rollout_engine"]) as db:
             user = accounts.verify_password(db, form.username.data, form.password.data)
-            name = user.username if user is not None else None
-        if name is not None:
+            signed = None if user is None else (user.username, user.password_hash)
+        if signed is not None:
             limiter.reset(key)
-            session.clear()  # a fresh session (and CSRF token) for the signed-in user
-            session[SESSION_USER] = name
-            session.permanent = True
+            _sign_in(*signed)
             return redirect(target)
         limiter.failed(key)
         error = translate("Identifiant ou mot de passe incorrect.")
@@ -252,6 +290,58 @@ def logout() -> Response:
     if user is not None:
         _audit("logout", user.username)
     return redirect(url_for("pages.index"))
+
+
+# French messages for refused password changes (accounts.change_password's codes).
+_CHANGE_REFUSALS = {
+    "wrong_password": "Mot de passe actuel incorrect.",
+    "weak_password": "Le nouveau mot de passe doit compter au moins {minimum} caractères.",
+    "same_password": "Le nouveau mot de passe doit différer de l'actuel.",
+}
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(None)
+def change_password() -> Response | tuple[str, int]:
+    """Any signed-in user changes their own password; their other sessions end.
+
+    Wrong current passwords count in the login rate limiter (same username and address), so
+    a borrowed session cannot be used to guess the password.
+    """
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login", next=request.path))
+    form = PasswordChangeForm()
+    error = None
+    if request.method == "POST" and not form.validate():
+        error = translate("Remplissez les trois champs.")
+    elif request.method == "POST" and form.new.data != form.confirm.data:
+        error = translate("Les deux saisies du nouveau mot de passe diffèrent.")
+    elif request.method == "POST":
+        key = (user.username, request.remote_addr or "")
+        limiter: LoginLimiter = current_app.extensions["rollout_login_limiter"]
+        wait = limiter.retry_after(key)
+        if wait is not None:
+            _audit("login_failed", user.username, {"reason": "rate_limited"})
+            return _too_many_tries(wait, "password.html", form=form,
+                                   minimum=accounts.MIN_PASSWORD_LENGTH)
+        try:
+            with session_scope(current_app.extensions["rollout_engine"]) as db:
+                new_hash = accounts.change_password(
+                    db, user.username, form.current.data, form.new.data).password_hash
+        except accounts.AccountError as refused:
+            if refused.code == "wrong_password":
+                limiter.failed(key)
+                _audit("login_failed", user.username, {"reason": "wrong_current_password"})
+            error = translate(_CHANGE_REFUSALS[refused.code]).format(
+                minimum=accounts.MIN_PASSWORD_LENGTH)
+        else:
+            limiter.reset(key)
+            _sign_in(user.username, new_hash)  # this session stays, with the new stamp
+            flash(translate("Mot de passe modifié. Vos autres sessions ont été fermées."))
+            return redirect(url_for("auth.change_password"))
+    return render_template("password.html", form=form, error=error,
+                           minimum=accounts.MIN_PASSWORD_LENGTH), 200
 
 
 def init_app(app: Flask) -> None:

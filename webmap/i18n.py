@@ -176,6 +176,27 @@ EN: dict[str, str] = {
     "Rôles": "Roles",
     "non": "no",
     "oui": "yes",
+    # Password change page.
+    "Changer mon mot de passe": "Change my password",
+    "Mot de passe actuel": "Current password",
+    "Nouveau mot de passe": "New password",
+    "Confirmer le nouveau mot de passe": "Confirm the new password",
+    "Au moins {minimum} caractères.": "At least {minimum} characters.",
+    "Enregistrer": "Save",
+    "Vos autres sessions seront fermées.": "Your other sessions will be signed out.",
+    "Remplissez les trois champs.": "Fill in all three fields.",
+    "Les deux saisies du nouveau mot de passe diffèrent.":
+        "The two entries of the new password differ.",
+    "Mot de passe actuel incorrect.": "The current password is wrong.",
+    "Le nouveau mot de passe doit compter au moins {minimum} caractères.":
+        "The new password must have at least {minimum} characters.",
+    "Le nouveau mot de passe doit différer de l'actuel.":
+        "The new password must differ from the current one.",
+    "Mot de passe modifié. Vos autres sessions ont été fermées.":
+        "Password changed. Your other sessions were signed out.",
+    "Trop d'essais. Réessayez dans {minutes} minutes.":
+        "Too many attempts. Try again in {minutes} minutes.",
+    "Identifiant ou mot de passe incorrect.": "Wrong username or password.",
 }
 
 # The same French words as rollout.compliance.STATUS_LABELS_FR, so pages and reports agree.

@@ -108,6 +108,33 @@ def users_set_role(obj: Context, username: str, role: str) -> None:
     click.echo(f"rôle de {user.username} : {user.role}")
 
 
+@users_group.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (scripts).")
+@click.pass_obj
+@fail_on_bad_input
+@refusals
+def users_set_password(obj: Context, username: str, password_stdin: bool) -> None:
+    """Give an account a new password, asked twice unless --password-stdin.
+
+    The account's web sessions end; the change is recorded in the audit log.
+    """
+    from rollout.accounts import get_user, set_password
+    from rollout.db import session_scope
+
+    with session_scope(obj.engine) as session:
+        get_user(session, username)  # an unknown name is refused before asking anything
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Nouveau mot de passe", hide_input=True,
+                                confirmation_prompt=True)
+    with session_scope(obj.engine) as session:
+        user = set_password(session, username, password)
+    click.echo(f"mot de passe changé : {user.username} (ses sessions web sont fermées)")
+
+
 @click.command("audit")
 @click.option("--action", help="Only this action (import, report, login, login_failed…).")
 @click.option("--limit", type=click.IntRange(1), help="Only the N most recent events.")
