@@ -22,7 +22,7 @@ from rollout.models import AuditEvent
 
 ACTIONS = frozenset({
     "import", "report", "export", "login", "login_failed", "logout", "user_added",
-    "role_changed", "user_removed", "backup", "restore",
+    "role_changed", "user_removed", "password_changed", "backup", "restore",
 })
 REPORT_KINDS = frozenset({"operator-delay", "commune", "council"})
 EVENT_COLUMNS = ["id", "at", "username", "action", "target", "details"]

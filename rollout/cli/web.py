@@ -55,4 +55,6 @@ def _serve(obj: Context, host: str, port: int, threads: int = 8,
         config["PUBLIC_MODE"] = public
     app = create_app(config)
     click.echo(f"carte servie sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="rollout")
+    # Waitress drops X-Forwarded-* by default; behind trusted proxies ProxyFix needs them.
+    waitress.serve(app, host=host, port=port, threads=threads, ident="rollout",
+                   clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXIES"])
