@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rollout.assessment._arrays import (
+    _CHUNK,
     _NAT,
     _OFF,
     _SHIFT,
@@ -92,13 +93,9 @@ def _sources(obs: dict, need: np.ndarray, n_geo: int) -> tuple[dict, np.ndarray]
     out["batch"] = (
         np.broadcast_to(batch[0], (len(t),)) if constant and len(batch) else (pick(obs["batch"]))
     )
-    # A source key is (op + 1) * n_geo + geo or geo: the commune is its remainder, divided
-    # out once per series (keys are sorted now) and repeated over the series' rows.
-    if obs["geo"].min(initial=0) >= 0:
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]][: len(key)])
-        out["geo"] = np.repeat(key[starts] % n_geo, np.diff(np.r_[starts, len(key)]))
-    else:
-        out["geo"] = pick(obs["geo"])
+    # A source key is (op + 1) * n_geo + geo or geo: the commune is its remainder (None here:
+    # worked out from the key where needed), unless some observations have no commune.
+    out["geo"] = None if obs["geo"].min(initial=0) >= 0 else pick(obs["geo"])
     return out, need_src
 
 
@@ -145,20 +142,25 @@ def _with_premises(inp: _Inputs, c: dict, n_geo: int) -> dict:
     """Attach the denominator: latest premises count as of the observation, else the earliest."""
     pc = inp.pc
     ranked = c.pop("ranked", None)
-    if c["geo"].min(initial=0) < 0:  # observations without a commune: searched one by one
+    if c["geo"] is not None:  # observations without a commune: searched one by one
         ranked = None
     elif ranked is None:
         ranked = _day_rank(c["t"])
     if ranked is not None and n_geo * len(ranked[1]) <= len(c["t"]) // 2:
         # Operators share their communes' denominators: looked up once per (commune, day) of
-        # a small grid, then read per observation.
+        # a small grid, then read per observation, by blocks (no per-row temporaries).
         rank, days = ranked
-        cell = c["geo"] * len(days)
-        cell += rank
+        grid = _premises_grid(pc, days, n_geo)
+        pos = np.empty(len(rank), np.int64)
+        for a in range(0, len(rank), _CHUNK):
+            cell = c["key"][a : a + _CHUNK] % n_geo
+            cell *= len(days)
+            cell += rank[a : a + _CHUNK]
+            pos[a : a + _CHUNK] = grid[cell]
         del rank, ranked
-        pos = np.take(_premises_grid(pc, days, n_geo), cell, out=cell)
     else:
-        pos = _premises_at(pc, c["geo"], c["t"])
+        geo = c["key"] % n_geo if c["geo"] is None else c["geo"]
+        pos = _premises_at(pc, geo, c["t"])
     del c["geo"]  # needed for the denominator only: freed before the next 5 M-row columns
     c.update(
         conn=c["a"],
