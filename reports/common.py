@@ -125,7 +125,7 @@ def batches_table(batches: pd.DataFrame) -> Table:
 
 
 def method_paragraphs() -> list[Paragraph]:
-    """The assessment method (rollout/assessment.py module docstring), in French."""
+    """The assessment method (rollout.assessment's module docstring), in French."""
     texts = [
         "Série : un jalon d'un opérateur est évalué sur la série propre de cet opérateur dans "
         "la commune lorsqu'elle existe (au moins une ligne), sinon sur la série tous opérateurs ; "
@@ -133,7 +133,11 @@ def method_paragraphs() -> list[Paragraph]:
         "la plus récemment importée est retenue.",
         "Taux = locaux raccordables (+ raccordables à la demande, RAD, pour l'indicateur qui les "
         "inclut) / locaux. Le dénominateur est le dernier décompte de locaux daté au plus tard du "
-        "jour de l'observation, à défaut le plus ancien connu. Un RAD inconnu rend cet indicateur "
+        "jour de l'observation, à défaut le plus ancien connu ; deux décomptes du même jour : la "
+        "meilleure estimation ARCEP, puis INSEE (logements + établissements), puis IPE, puis les "
+        "autres méthodes par ordre alphabétique, et pour une même méthode le plus récemment "
+        "importé — le même choix pour la carte, les fiches communales et les rapports. "
+        "Un RAD inconnu rend cet indicateur "
         "inconnu ; un nombre de locaux inconnu rend tout taux inconnu. Un taux supérieur à 100 % "
         "est conservé et signalé.",
         "Périmètre : à chaque date où une commune du périmètre a été observée, chaque commune "
@@ -195,7 +199,7 @@ def as_of_facts(as_of: dt.date, report: str) -> list[tuple[str, Any, str]]:
 def method_section(frame: pd.DataFrame, extra: list | None = None) -> Section:
     """The method annex: definitions, denominators, series, RAD."""
     blocks: list = [Paragraph("Définitions et règles de calcul (moteur d'évaluation "
-                              "rollout/assessment.py) :", "lead"), *method_paragraphs()]
+                              "rollout.assessment) :", "lead"), *method_paragraphs()]
     if len(frame):
         blocks.append(denominators_table(frame))
         series = frame["series"].map(SERIES_FR).fillna("–").value_counts().sort_index()
