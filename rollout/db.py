@@ -8,6 +8,8 @@ Facts this module encodes (measured on Debian 12, Python 3.11):
   keeps the Lambert/UTM SRIDs ``ST_Transform`` needs.
 - pysqlite's implicit transactions do not cover DDL and break SAVEPOINTs: we disable them and
   emit ``BEGIN`` ourselves so every import is one real transaction.
+- Both backends give a transaction one consistent snapshot (SQLite in WAL mode by nature,
+  PostgreSQL at REPEATABLE READ): several reads in one session agree with each other.
 """
 
 from __future__ import annotations
@@ -57,7 +59,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        # Every transaction reads one snapshot, as SQLite's do: a report or a page built from
+        # several queries never mixes the states before and after an import's commit
+        # (PostgreSQL's default, READ COMMITTED, takes a new snapshot per statement).
+        return create_engine(parsed, echo=echo, pool_pre_ping=True,
+                             isolation_level="REPEATABLE READ")
     raise ValueError(
         f"database URL backend was {backend!r}; expected 'sqlite' (SpatiaLite) or 'postgresql'"
     )

@@ -175,3 +175,19 @@ def test_sigkill_mid_import_leaves_database_as_before(with_communes, big_ipe, ba
     after = table_counts(with_communes)
     assert after["premises_point"] == before["premises_point"] + ROWS
     assert after["import_batch"] == before["import_batch"] + 1
+
+
+def test_one_session_reads_one_snapshot_while_another_commits(engine):
+    # A page or report is built from several queries: an import committing between two of them
+    # must not make them disagree (PostgreSQL's default, READ COMMITTED, would).
+    from rollout import audit
+    from rollout.models import AuditEvent
+
+    count = select(func.count()).select_from(AuditEvent)
+    with session_scope(engine) as reader:
+        before = reader.scalar(count)
+        with session_scope(engine) as writer:
+            audit.record(writer, "login", "someone", None, None)
+        assert reader.scalar(count) == before
+    with session_scope(engine) as later:
+        assert later.scalar(count) == before + 1
