@@ -515,8 +515,13 @@ def test_5g_coverage_share_from_the_coverage_frame():
             "premises": [100],
         }
     )
-    row = run(ms, [], [], D(2023, 1, 31), coverage=coverage).loc[1]
+    # A premises count of the commune exists too: coverage shares never use it.
+    counts = [count("59001", D(2020, 1, 1), 999)]
+    row = run(ms, [], counts, D(2023, 1, 31), coverage=coverage).loc[1]
     assert row.status == "met" and row.value_at_due == pytest.approx(0.8)
+    # The denominator is the coverage observation's own premises, of its own date.
+    assert (row.denominator_premises, row.denominator_as_of, row.denominator_method) == (
+        100, D(2022, 12, 31), "coverage")
     assert run(ms, [], [], D(2023, 1, 31)).loc[1, "reason"] == "no_coverage_data"
 
 

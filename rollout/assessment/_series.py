@@ -313,7 +313,7 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         info["kind"][idx] = np.where(kmin == kmax, kmax, 2)[idx]
         if fam == _FTTH:
             c = _with_premises(inp, c, n_geo)
-            facts = fact_blocks[0]
+            facts, offset = fact_blocks[0], 0
         else:
             size = len(c["t"])
             facts = {
@@ -321,10 +321,9 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
                 "method": np.full(size, len(inp.methods) - 1),
                 "mbatch": c["batch"],
             }
-            first = add_facts(facts)
-            c.update(conn=c["a"], rad=np.full(size, np.nan), den=c["b"])
-            c["fact"] = np.arange(size)
-        c_fact = c["fact"]
+            offset = add_facts(facts)
+            # Facts numbered within this block (as _aggregate reads them), offset once joined.
+            c.update(conn=c["a"], rad=np.full(size, np.nan), den=c["b"], fact=np.arange(size))
         alone = ~info["perimeter"][m_scope]
         rows, keys = _source_rows(c)
         at = np.minimum(np.searchsorted(keys, m_src[alone]), max(len(keys) - 1, 0))
@@ -332,8 +331,8 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
         info["gid"][m_scope[alone]] = np.where(found, base + at, -1)
         info["missing"][m_scope[alone]] += ~found
         rows["gid"] += base
-        if fam != _FTTH:
-            rows["fact"] = c_fact + first
+        if offset:
+            rows["fact"] = c["fact"] + offset
         blocks.append(rows)
         base += len(keys)
         rows, own_facts, missing = _aggregate(c, facts, m_scope[~alone], m_src[~alone], n)
