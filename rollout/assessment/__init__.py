@@ -58,13 +58,13 @@ import numpy as np
 import pandas as pd
 
 from rollout.assessment._arrays import _NAT, _dates, _day, _days, _ranges, _take
+from rollout.assessment._blocks import _evaluate_by_blocks
 from rollout.assessment._inputs import METHOD_PREFERENCE, _Codes, _Inputs, _premises_table
 from rollout.assessment._rules import (
     REASONS,
     SERIES_KINDS,
     STATUS_ORDER,
     TREND_POINTS,
-    _evaluate,
 )
 from rollout.assessment._series import _premises_at
 
@@ -125,7 +125,7 @@ def _run(milestones, perimeters, progress, premises_counts, as_of, sites, covera
         "cap": inp.m_cap[src],
         "due": inp.m_due[src],
     }
-    out = _evaluate(inp, cases, day)
+    out = _evaluate_by_blocks(inp, cases, day)
     out["communes_met"] = np.full(len(src), np.nan)
     out["communes_met"][per] = np.bincount(
         owner, weights=out["target_reached"][n:], minlength=len(per)

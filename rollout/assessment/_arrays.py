@@ -25,6 +25,16 @@ def _days(values: object, what: str) -> np.ndarray:
 
     Text is refused rather than parsed: ``01/02/2021`` must not become 2 January by accident.
     """
+    return _as_days(_dates64(values, what))
+
+
+def _as_days(values: np.ndarray) -> np.ndarray:
+    # astype makes a new array: viewing it as int64 saves a second copy of millions of rows.
+    return values.astype("datetime64[D]").view(np.int64)
+
+
+def _dates64(values: object, what: str) -> np.ndarray:
+    """The dates of :func:`_days` as a datetime64 array (the caller's own when it is one)."""
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     if not pd.api.types.is_datetime64_any_dtype(series):
         kind = pd.api.types.infer_dtype(series, skipna=True)
@@ -32,8 +42,7 @@ def _days(values: object, what: str) -> np.ndarray:
             shown = series.dropna().iloc[0] if series.notna().any() else None
             raise ValueError(f"{what} holds {kind} values such as {shown!r}; expected dates")
         series = pd.to_datetime(series)
-    # astype makes a new array: viewing it as int64 saves a second 5 M-row copy.
-    return np.asarray(series.to_numpy()).astype("datetime64[D]").view(np.int64)
+    return np.asarray(series.to_numpy())
 
 
 def _day(value: dt.date | np.datetime64, what: str) -> int:
@@ -66,14 +75,17 @@ def _floats(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="raise").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _counts(values: pd.Series) -> np.ndarray:
-    """Integer premises counts as float32 when exact there (every count and every sum of two
-    below 2**24), else float64: half the memory on millions of observations, same results
-    (shares are divided in float64)."""
-    counts = pd.to_numeric(values, errors="raise")
-    largest = counts.abs().max() if len(counts) else 0  # NA when every count is unknown
-    exact = pd.api.types.is_integer_dtype(counts.dtype) and (pd.isna(largest) or largest < 1 << 23)
-    return counts.to_numpy(dtype=np.float32 if exact else np.float64, na_value=np.nan)
+def _count_dtype(counts: pd.Series) -> type:
+    """float32 for integer counts exact there (every count and every sum of two below 2**24),
+    else float64: half the memory on millions of observations, same results (shares are
+    divided in float64)."""
+    # The extremes rather than abs().max(): no temporary of millions of rows. NA when every
+    # count is unknown.
+    low, high = (counts.min(), counts.max()) if len(counts) else (0, 0)
+    exact = pd.api.types.is_integer_dtype(counts.dtype) and (
+        pd.isna(high) or (-(1 << 23) < low and high < 1 << 23)
+    )
+    return np.float32 if exact else np.float64
 
 
 def _keys(group: np.ndarray, day: np.ndarray) -> np.ndarray:

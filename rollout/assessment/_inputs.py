@@ -9,7 +9,9 @@ import pandas as pd
 from geodata.commitments import METRICS
 from rollout.assessment._arrays import (
     _NAT,
-    _counts,
+    _as_days,
+    _count_dtype,
+    _dates64,
     _days,
     _floats,
     _nans,
@@ -37,28 +39,90 @@ class _Codes:
         self.index = pd.Index([], dtype=object)
 
     def add(self, values: pd.Series) -> np.ndarray:
+        return self.coded(values).take(None)
+
+    def coded(self, values: pd.Series) -> _Coded:
+        """Codes of ``values``, translated only where rows are taken (see :class:`_Coded`)."""
         if isinstance(values.dtype, pd.CategoricalDtype):
-            # Already coded (a low-cardinality key column as pandas stores it): its codes are
-            # translated through its categories, no text is hashed (5 M rows: 0.3 s saved).
-            codes = values.cat.codes.to_numpy().astype(np.int64)  # a copy: rewritten below
-            uniques = values.cat.categories
+            # Already coded (a low-cardinality key column as pandas stores it): its own codes
+            # are kept and translated through its categories; no text is hashed.
+            codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
         else:
             # Factorised as given: Arrow-backed text is encoded natively, 10x faster than objects.
             codes, uniques = pd.factorize(values)
-        new = pd.Index(np.asarray(uniques, dtype=object)).difference(self.index)
-        if len(new):
+        uniques = pd.Index(np.asarray(uniques, dtype=object))
+        table = self.index.get_indexer(uniques)  # the index's hash table is kept between calls
+        if (table < 0).any():  # new values, numbered after the known ones (sorted if they sort)
+            new = uniques[table < 0]
+            try:
+                new = new.sort_values()
+            except TypeError:
+                pass
             self.index = self.index.append(new)
-        table = np.r_[self.index.get_indexer(np.asarray(uniques, dtype=object)), -1]
-        # Code -1 (NA) wraps round to the last slot: -1. Rewritten in place (factorize's codes
-        # are a fresh array): no second array of millions of rows.
-        codes = np.asarray(codes, dtype=np.int64)
-        if not codes.flags.writeable:
-            codes = codes.copy()
-        return np.take(table.astype(np.int64, copy=False), codes, out=codes, mode="wrap")
+            table = self.index.get_indexer(uniques)
+        return _Coded(np.asarray(codes), np.r_[table, -1].astype(np.int64, copy=False))
 
     def labels(self, codes: np.ndarray) -> np.ndarray:
         table = np.asarray(self.index, dtype=object)
         return np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
+
+
+class _Coded:
+    """A key column as (codes, table): row i has code ``table[codes[i]]`` (-1: NA).
+
+    The codes are the caller's own (a categorical's int8/int16 codes, or factorize's): a
+    column of millions of rows is translated block by block, never as a whole int64 copy.
+    """
+
+    def __init__(self, codes: np.ndarray, table: np.ndarray) -> None:
+        self.codes, self.table = codes, table  # table[-1] is -1: code -1 (NA) wraps round to it
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def take(self, rows: np.ndarray | None) -> np.ndarray:
+        codes = self.codes if rows is None else self.codes[rows]
+        return np.take(self.table, codes, mode="wrap")
+
+    def through(self, lookup: np.ndarray, missing: int) -> np.ndarray:
+        """``lookup[code]`` of every row (``missing`` for NA), in ``lookup``'s dtype."""
+        table = np.where(self.table >= 0, lookup[np.maximum(self.table, 0)], missing)
+        return np.take(table.astype(lookup.dtype), self.codes, mode="wrap")
+
+    def counts(self, size: int) -> np.ndarray:
+        """Rows per code ``0..size-1`` (NA rows not counted)."""
+        valid = self.codes if self.codes.min(initial=0) >= 0 else self.codes[self.codes >= 0]
+        per_code = np.bincount(valid, minlength=len(self.table) - 1)
+        known = self.table[:-1] >= 0
+        return np.bincount(self.table[:-1][known], weights=per_code[known], minlength=size)
+
+
+class _Converted:
+    """A numeric column kept as the caller's array, converted only where rows are taken."""
+
+    def __init__(self, raw: np.ndarray, convert) -> None:
+        self.raw, self.convert = raw, convert
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def take(self, rows: np.ndarray | None) -> np.ndarray:
+        return self.convert(self.raw if rows is None else self.raw[rows])
+
+
+def _rows_of(obs: dict, rows: np.ndarray | None = None) -> dict:
+    """Observation columns as arrays: every row (``rows`` None) or the rows given."""
+    out = {}
+    for name, values in obs.items():
+        if isinstance(values, (_Coded, _Converted)):
+            out[name] = values.take(rows)
+        elif rows is None:
+            out[name] = values
+        elif values.strides == (0,):  # a broadcast constant (no batch ids): stays one
+            out[name] = np.broadcast_to(values[:1], (len(rows),)) if len(values) else values
+        else:
+            out[name] = values[rows]
+    return out
 
 
 # When two counts of a commune share a date: ARCEP's "meilleure estimation" (2020+), then
@@ -136,7 +200,9 @@ class _Inputs:
             raise ValueError("milestones need an operator_code on every row")
         if (~np.isnan(self.m_cap) & (_FAMILY[self.m_mc] != _FTTH)).any():
             raise ValueError("rad_cap applies to FTTH metrics only")
-        per = perimeters.drop_duplicates(["agreement_id", "insee"])
+        # Perimeters matter only to whole-perimeter milestones: those of their agreements alone.
+        wanted = perimeters["agreement_id"].isin(m["agreement_id"].iloc[whole].unique())
+        per = perimeters[wanted].drop_duplicates(["agreement_id", "insee"])
         self.p_agr, self.p_geo = self.agr.add(per["agreement_id"]), self.geo.add(per["insee"])
         order = np.argsort(self.p_agr, kind="stable")
         self.p_agr, self.p_geo = self.p_agr[order], self.p_geo[order]
@@ -170,20 +236,43 @@ class _Inputs:
             self.sites = {k: frame[k].to_numpy() for k in ("op", "geo", "t")}
 
     def _observations(self, frame: pd.DataFrame, name: str, first: str, second: str) -> dict:
-        t = _days(frame["observed_on"], f"{name}.observed_on")
-        if (t == _NAT).any():
+        """Columns of an observation frame: key codes, days, counts and batch ids.
+
+        Kept in the frame's own arrays where they allow (categorical codes, datetime64, plain
+        numeric columns) and converted by the rows taken (:func:`_rows_of`): millions of rows
+        are then converted block by block, never copied whole.
+        """
+        when = _dates64(frame["observed_on"], f"{name}.observed_on")
+        if (np.isnat(when) if when.dtype.kind == "M" else pd.isna(when)).any():
             raise ValueError(f"{name}.observed_on must be a date on every row")
-        batch = _floats(frame["batch_id"]) if "batch_id" in frame else _nans(len(frame))
         # Connectable and RAD premises of the progress series are counts; a coverage frame's
         # premises are its shares' denominators, kept in float64 like every denominator.
-        counted = (_counts if name == "progress" else _floats)(frame[first])
-        if np.isnan(counted).any():
+        counted = _numbers(frame[first], counts=name == "progress")
+        if _has_nan(counted):
             raise ValueError(f"{name}.{first} must be a count on every row")
         return {
-            "op": self.op.add(frame["operator_code"]),
-            "geo": self.geo.add(frame["insee"]),
-            "t": t,
+            "op": self.op.coded(frame["operator_code"]),
+            "geo": self.geo.coded(frame["insee"]),
+            "t": _Converted(when, _as_days),
             "a": counted,
-            "b": (_counts if name == "progress" else _floats)(frame[second]),
-            "batch": batch,
+            "b": _numbers(frame[second], counts=name == "progress"),
+            "batch": (
+                _numbers(frame["batch_id"], counts=False)
+                if "batch_id" in frame
+                else _nans(len(frame))
+            ),
         }
+
+
+def _numbers(values: pd.Series, counts: bool) -> _Converted | np.ndarray:
+    """A numeric column as float (float32 for exact counts: :func:`_count_dtype`), NaN for NA."""
+    numbers = pd.to_numeric(values, errors="raise")
+    dtype = _count_dtype(numbers) if counts else np.float64
+    if isinstance(numbers.dtype, np.dtype) and numbers.dtype.kind in "iuf":
+        return _Converted(numbers.to_numpy(), lambda raw: raw.astype(dtype))
+    return numbers.to_numpy(dtype=dtype, na_value=np.nan)  # nullable or Arrow: NA made NaN
+
+
+def _has_nan(values: _Converted | np.ndarray) -> bool:
+    raw = values.raw if isinstance(values, _Converted) else values
+    return raw.dtype.kind == "f" and bool(np.isnan(raw).any())

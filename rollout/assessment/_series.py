@@ -19,7 +19,7 @@ from rollout.assessment._arrays import (
     _take,
     _unique,
 )
-from rollout.assessment._inputs import _COVER, _FTTH, _SITES, _Inputs
+from rollout.assessment._inputs import _COVER, _FTTH, _SITES, _Inputs, _rows_of
 
 
 def _members(inp: _Inputs, s_op, s_kind, s_place):
@@ -304,6 +304,7 @@ def _series(inp: _Inputs, scopes: np.ndarray, n_op: int, n_place: int) -> tuple[
             info["kind"][idx] = 0
             continue
         need = _unique(m_key)
+        obs = _rows_of(obs)  # the columns as arrays (converted here when kept as given)
         c, need_src = _sources(obs, need, n_geo)
         m_src = need_src[np.searchsorted(need, m_key)]
         # Series kind per scope: 0 own, 1 all-operator, 2 mixed across a perimeter's communes.
