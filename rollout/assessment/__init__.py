@@ -47,7 +47,8 @@ Rules implemented (DESIGN.md "Assessment semantics") and the choices made where 
 
 Modules: ``_inputs`` (validation, integer codes), ``_series`` (observation series of every
 scope: sources, denominators, perimeter sums, 5G site counts), ``_rules`` (the status rules
-above, all cases at once) and ``_arrays`` (int days, as-of searches, ranges).
+above, all cases at once), ``_blocks`` (millions of observations: commune milestones by
+blocks of communes, in threads) and ``_arrays`` (int days, as-of searches, ranges).
 """
 
 from __future__ import annotations
@@ -137,13 +138,15 @@ def _run(milestones, perimeters, progress, premises_counts, as_of, sites, covera
 
 def _frame(inp: _Inputs, src: np.ndarray, geo: np.ndarray, out: dict, as_of: int) -> pd.DataFrame:
     m = inp.m_frame
-    columns = {
-        name: m[name].take(src).reset_index(drop=True)
-        for name in ("milestone_id", "agreement_id", "operator_code")
-    }
+
+    def taken(name: str) -> pd.Series:
+        # Without perimeter breakdown rows, src is every milestone in order: no copy.
+        return m[name] if len(src) == len(m) else m[name].take(src).reset_index(drop=True)
+
+    columns = {name: taken(name) for name in ("milestone_id", "agreement_id", "operator_code")}
     columns.update(
         commune_insee=inp.geo.labels(geo),
-        metric=m["metric"].take(src).reset_index(drop=True),
+        metric=taken("metric"),
         due_on=_dates(inp.m_due[src]),
         target=inp.m_target[src],
         rad_cap=inp.m_cap[src],

@@ -1,12 +1,15 @@
 """Evaluation by blocks of communes: millions of observations, a working set that stays warm.
 
 A commune milestone depends only on its commune's rows (progress, coverage, 5G sites,
-premises counts). Above ``BLOCK_ROWS`` observations, the commune milestones are evaluated
-block by block of contiguous commune codes, each block on its own rows with its communes
-renumbered from 0; whole-perimeter milestones, which span communes, are evaluated once on
-every row. The per-row arrays of a block are a few MB, reused from block to block, where
-arrays of millions of rows cost more in fresh memory (page faults) than in arithmetic.
-Results are those of one evaluation of everything (tests/test_assessment_scale.py).
+premises counts). Above ``BLOCK_ROWS`` observations, the commune milestones -- and the
+per-commune rows of perimeter milestones -- are evaluated block by block of contiguous
+commune codes, each block on its own rows with its communes renumbered from 0; milestones
+on a whole perimeter, which span communes, are then evaluated once on every row.
+
+Why: the per-row arrays of a block are a few MB, reused from block to block, where arrays of
+millions of rows cost more in fresh memory (page faults) than in arithmetic. Blocks run in
+``WORKERS`` threads: numpy releases the GIL in its array loops, so two cores share the work.
+Results are those of one evaluation of everything (tests/test_assessment_blocks.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from rollout.assessment._rules import _evaluate
 
 BLOCK_ROWS = 1 << 19  # observations per block: each per-row column a few MB
 
-WORKERS = min(os.cpu_count() or 1, 4)
+WORKERS = min(os.cpu_count() or 1, 4)  # more threads than 4 contend for the GIL
 
 
 class _Span:
@@ -32,9 +35,9 @@ class _Span:
         self.index = range(size)
 
 
-def _evaluate_by_blocks(inp: _Inputs, cases: dict, as_of: int, block_rows: int = 0) -> dict:
+def _evaluate_by_blocks(inp: _Inputs, cases: dict, as_of: int) -> dict:
     """:func:`_evaluate` of every case, by blocks of communes when the observations are many."""
-    block_rows = block_rows or BLOCK_ROWS
+    block_rows = BLOCK_ROWS
     observed = [obs for obs in (inp.progress, inp.coverage) if obs is not None]
     rows = sum(len(obs["t"]) for obs in observed)
     n_geo = len(inp.geo.index)
@@ -64,14 +67,18 @@ def _evaluate_by_blocks(inp: _Inputs, cases: dict, as_of: int, block_rows: int =
         block_cases["place"] = block_cases["place"] - low
         return _evaluate(sub, block_cases, as_of), idx
 
+    out: dict[str, np.ndarray] = {}
+    n = len(cases["kind"])
     busy = [b for b in range(n_blocks) if case_edges[b + 1] > case_edges[b]]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        parts, where = (list(x) for x in zip(*pool.map(run, busy), strict=True))
-    rest = np.setdiff1d(np.arange(len(cases["kind"])), alone, assume_unique=True)
+        # Each block's figures are placed as it comes, while the workers run the next ones.
+        for part, idx in pool.map(run, busy):
+            _place(out, part, idx, n)
+    rest = np.setdiff1d(np.arange(n), alone, assume_unique=True)
     if len(rest):
-        parts.append(_evaluate(copy.copy(inp), {k: v[rest] for k, v in cases.items()}, as_of))
-        where.append(rest)
-    return _merge(parts, where, len(cases["kind"]))
+        part = _evaluate(copy.copy(inp), {k: v[rest] for k, v in cases.items()}, as_of)
+        _place(out, part, rest, n)
+    return out
 
 
 def _rows(obs: dict, row_block: np.ndarray, b: int, low: int) -> dict:
@@ -99,12 +106,12 @@ def _block_inputs(inp: _Inputs, row_blocks: list, b: int, low: int, high: int) -
     return sub
 
 
-def _merge(parts: list[dict], where: list[np.ndarray], n: int) -> dict:
-    out = {}
-    for name in parts[0]:
-        values = [part[name] for part in parts]
-        merged = np.empty(n, np.result_type(*values))
-        for idx, part in zip(where, values, strict=True):
-            merged[idx] = part
-        out[name] = merged
-    return out
+def _place(out: dict, part: dict, idx: np.ndarray, n: int) -> None:
+    """Write a block's figures at its cases' rows (a column widens if a block needs it)."""
+    for name, values in part.items():
+        merged = out.get(name)
+        if merged is None:
+            merged = out[name] = np.empty(n, values.dtype)
+        elif np.result_type(merged, values) != merged.dtype:
+            merged = out[name] = merged.astype(np.result_type(merged, values))
+        merged[idx] = values
