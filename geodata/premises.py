@@ -4,33 +4,61 @@ National files are gigabytes: :meth:`PremisesFile.chunks` yields one canonical
 frame per ``chunksize`` rows and never holds more. Conversions are vectorised
 per chunk: each parser runs once per distinct value of a column (statuses,
 communes, dates and counts repeat), never in a per-row loop.
+
+The cell rules those conversions apply live in :mod:`geodata._premises_values`,
+the detection of a file's format and date in :mod:`geodata._premises_layout`;
+their public names are importable from here.
 """
 
 from __future__ import annotations
 
-import calendar
 import csv
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
-from pyproj.exceptions import CRSError
 
-from geodata.errors import InputError, ProblemCollector
-from geodata.text import (
-    NUL_REASON,
-    detect_encoding,
-    normalise_header,
-    normalise_insee,
-    nul_line,
-    parse_date,
+from geodata._premises_layout import _detect_format, as_of_from_name
+from geodata._premises_values import (
+    _PROJECTIONS,
+    _insee,
+    _ipe_premises,
+    _number,
+    _per_value,
+    _Problems,
+    _projection_epsg,
+    _transformer,
+    clean_text,
+    insee_code,
+    size_class_premises,
+    status_day,
+    status_key,
 )
+from geodata.errors import InputError
+from geodata.text import NUL_REASON, detect_encoding, nul_line
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "RAD_STATUSES",
+    "STATUSES",
+    "STATUS_DTYPE",
+    "STATUS_KEYS",
+    "SUMMARY_COLUMNS",
+    "PremisesFile",
+    "as_of_from_name",
+    "clean_text",
+    "insee_code",
+    "open_premises",
+    "size_class_premises",
+    "status_day",
+    "status_key",
+    "summarise_chunk",
+]
 
 STATUSES = (
     "cible", "signe", "en_cours_deploiement", "deploye",
@@ -50,42 +78,17 @@ SUMMARY_COLUMNS = [
     "insee", "operator_code", "premises_total", "connectable", "rad", "abandoned", "buildings",
 ]
 
-# Canonical key -> header as the format spells it; matched after normalise_header.
-_IPE_COLUMNS = {
-    "building_id": "IdentifiantImmeuble", "operator_code": "CodeOI",
-    "insee": "CodeInseeImmeuble", "x": "CoordonneeImmeubleX", "y": "CoordonneeImmeubleY",
-    "projection": "TypeProjectionGeographique", "premises": "NombreLogementsAdresseIPE",
-    "status": "EtatImmeuble", "status_date": "DateDerniereModification",
-}
-_IPE_REQUIRED = ("building_id", "x", "y", "premises", "status")
-_ARCEP_COLUMNS = {
-    "building_id": "imb_id", "operator_code": "code_l331", "insee": "code_insee",
-    "x": "x", "y": "y", "size_class": "catg_loc_imb", "status": "imb_etat",
-    "status_date": "date_completude",
-}
-_ARCEP_REQUIRED = ("building_id", "x", "y", "status")
-
 # EtatImmeuble / imb_etat as keyed by status_key -> canonical status (see STATUSES).
 STATUS_KEYS = {
     "cible": "cible", "signe": "signe", "en cours deploiement": "en_cours_deploiement",
     "deploye": "deploye", "raccordable demande": "raccordable_demande",
     "rad en cours deploiement": "rad_en_cours_deploiement", "abandonne": "abandonne",
 }
-# TypeProjectionGeographique values seen in IPE files; an EPSG number is also accepted.
-_PROJECTIONS = {
-    "rgf93": 2154, "lamb93": 2154, "lambert93": 2154, "rgf93lamb93": 2154,
-    "rgf93lambert93": 2154, "wgs84": 4326,
-}
 # Valid extent of Lambert-93 (EPSG:2154 area of use, rounded outwards): a point
 # outside it is not a metropolitan building and would reproject to nonsense.
 _L93_X = (-400_000.0, 1_400_000.0)
 _L93_Y = (6_000_000.0, 7_300_000.0)
-_QUARTER_NAME_RE = re.compile(
-    r"(?<!\d)(?:(20\d{2})[_\- ]?[QT]([1-4])|[QT]([1-4])[_\- ]?(20\d{2}))(?!\d)", re.IGNORECASE
-)
-_DATE_NAME_RE = re.compile(r"(?<!\d)(20\d{2})([-_]?)(\d{2})\2(\d{2})(?!\d)")
 _PARSER_LINE_RE = re.compile(r"\b(line|row) (\d+)")
-_MAX_PROBLEMS_PER_CHUNK = 60
 
 
 @dataclass
@@ -267,40 +270,6 @@ def open_premises(
     return PremisesFile(path, fmt, encoding, delimiter, as_of, chunksize, columns)
 
 
-def as_of_from_name(name: str, fmt: str) -> dt.date:
-    """Date of the situation a file describes, read from its name.
-
-    ARCEP names carry a quarter (``2024_Q3`` -> 30 Sept 2024); IPE names a day
-    (``20240115`` or ``2024-01-15``). Each format tries its own first.
-    """
-    finders = (_quarter_in_name, _date_in_name)
-    for finder in finders if fmt == "arcep_immeubles" else reversed(finders):
-        found = finder(name)
-        if found is not None:
-            return found
-    raise InputError.single(
-        name, "no date in the file name (expected e.g. 20240115, 2024-01-15 or 2024_Q3);"
-        " give the date of the data with --as-of YYYY-MM-DD", code="missing_as_of")
-
-
-def size_class_premises(label: str) -> int | None:
-    """Conservative premises count of an ARCEP ``catg_loc_imb`` size class: its lower bound.
-
-    ``individuel`` -> 1, ``entre 2 et 11`` -> 2, ``plus de 100`` -> 101,
-    ``12 et plus`` -> 12, a bare number -> itself; unknown -> None.
-    """
-    text = normalise_header(label).replace("_", " ")
-    if text in {"individuel", "pavillon", "maison"} or text.startswith("moins de"):
-        return 1
-    if match := re.search(r"(?:plus de|superieur a)\s*(\d+)", text):
-        return int(match.group(1)) + 1
-    if match := re.search(r"(?:entre|de|au moins|a partir de)\s*(\d+)", text):
-        return max(int(match.group(1)), 1)
-    if match := re.fullmatch(r"(\d+)\s*(?:et plus|ou plus|\+)?", text):
-        return max(int(match.group(1)), 1)
-    return None
-
-
 def summarise_chunk(df: pd.DataFrame) -> pd.DataFrame:
     """Premises totals by (insee, operator_code) of one canonical chunk; sum them over chunks.
 
@@ -322,172 +291,12 @@ def summarise_chunk(df: pd.DataFrame) -> pd.DataFrame:
     return grouped.reset_index()[SUMMARY_COLUMNS]
 
 
-class _Problems(ProblemCollector):
-    """A collector fed with boolean masks; keeps the first problems of a chunk, by line."""
-
-    def add_mask(
-        self, mask: pd.Series, rows: pd.Series, column: str | None, values: pd.Series, reason: str
-    ) -> None:
-        """Record one problem per row selected by ``mask``."""
-        if not mask.any() or len(self.problems) >= _MAX_PROBLEMS_PER_CHUNK:
-            return
-        for row, value in zip(rows[mask][:_MAX_PROBLEMS_PER_CHUNK], values[mask], strict=False):
-            shown = None if pd.isna(value) else value
-            super().add(reason, row=int(row), column=column, value=shown)
-
-    def raise_if_any(self, code: str = "bad_value") -> None:
-        self.problems.sort(key=lambda p: p.row or 0)
-        super().raise_if_any(code)
-
-
-def _detect_format(name: str, header: list[str]) -> tuple[str, dict[str, str]]:
-    found = {normalise_header(h): h for h in header}
-    for fmt, spec, required in (
-        ("ipe", _IPE_COLUMNS, _IPE_REQUIRED),
-        ("arcep_immeubles", _ARCEP_COLUMNS, _ARCEP_REQUIRED),
-    ):
-        columns = {k: found[normalise_header(v)] for k, v in spec.items()
-                   if normalise_header(v) in found}
-        if columns.get("building_id") is None:
-            continue
-        missing = [spec[k] for k in required if k not in columns]
-        if missing:
-            raise InputError.single(
-                name, f"{fmt} file without required column(s) {missing}; found {header}",
-                code="missing_column", row=1)
-        return fmt, columns
-    raise InputError.single(
-        name, "neither an IPE file (no IdentifiantImmeuble column) nor an ARCEP building file"
-        f" (no imb_id column); found {header}", code="unknown_layout", row=1)
-
-
-def _per_value(text: pd.Series, parse: Callable[[str], object]) -> pd.Series:
-    """Apply ``parse`` once per distinct value: national files repeat the same few values."""
-    codes, uniques = pd.factorize(text)
-    parsed = np.empty(len(uniques) + 1, dtype=object)  # the extra slot is for code -1 (NA)
-    parsed[:-1] = [parse(value) for value in uniques]
-    parsed[-1] = None
-    return pd.Series(parsed[codes], index=text.index, dtype=object)
-
-
-def clean_text(value: str) -> str | None:
-    """A cell's text without surrounding (no-break) spaces; None when blank."""
-    return value.strip(" \t\u00a0\u202f") or None
-
-
-def _float(value: str) -> float | None:
-    # FORMATS.md §3: IPE writes coordinates with a decimal comma.
-    try:
-        return float(value.replace(",", "."))
-    except ValueError:
-        return None
-
-
-def _number(text: pd.Series, rows: pd.Series, column: str, problems: _Problems) -> pd.Series:
-    numbers = _per_value(text, _float).astype("float64")
-    problems.add_mask(text.isna(), rows, column, text, "missing coordinate")
-    problems.add_mask(text.notna() & numbers.isna(), rows, column, text,
-                      "coordinate is not a number")
-    return numbers
-
-
-def _count(value: str) -> int | None:
-    digits = re.sub(r"[\s\u00a0\u202f]", "", value)
-    return int(digits) if re.fullmatch(r"[0-9]{1,9}", digits) else None
-
-
-def _ipe_premises(
-    text: pd.Series, rows: pd.Series, column: str, problems: _Problems
-) -> tuple[pd.Series, pd.Series]:
-    counts = _per_value(text, _count).astype("float64")
-    problems.add_mask(text.isna(), rows, column, text, "missing premises count")
-    problems.add_mask(text.notna() & counts.isna(), rows, column, text,
-                      "premises count is not a non-negative whole number")
-    return counts.fillna(0).astype("int32"), pd.Series(False, index=text.index, dtype="bool")
-
-
-def insee_code(value: str) -> str | None:
-    """The canonical 5-character INSEE commune code of a cell; None when it is not one."""
-    try:
-        return normalise_insee(value)
-    except ValueError:
-        return None
-
-
-def _insee(text: pd.Series | None, rows: pd.Series, column: str | None,
-           problems: _Problems) -> pd.Series:
-    if text is None:
-        return pd.Series(pd.NA, index=rows.index, dtype="str")
-    code = _per_value(text, insee_code)
-    problems.add_mask(text.notna() & code.isna(), rows, column, text,
-                      "not an INSEE commune code (expected 5 characters, e.g. 59350 or 2A004)")
-    return code.astype("str")
-
-
 def _status(text: pd.Series, rows: pd.Series, column: str, problems: _Problems) -> pd.Series:
     status = _per_value(text, lambda v: STATUS_KEYS.get(status_key(v)))
     problems.add_mask(text.isna(), rows, column, text, "missing building status")
     problems.add_mask(text.notna() & status.isna(), rows, column, text,
                       f"unknown building status; expected one of {_IPE_STATUS_NAMES}")
     return status.astype(STATUS_DTYPE)
-
-
-def status_day(value: str) -> np.datetime64:
-    """Day of a status date: ISO (ARCEP), French or AAAAMMJJ (IPE), time ignored; NaT if not."""
-    text = value[:10]
-    if re.fullmatch(r"[0-9]{8}", value):
-        text = f"{value[:4]}-{value[4:6]}-{value[6:]}"
-    try:
-        return np.datetime64(parse_date(text), "s")
-    except ValueError:
-        return np.datetime64("NaT", "s")
-
-
-def status_key(value: str) -> str:
-    """A building status compared unaccented, lower-case, without "de" and separators."""
-    words = re.split(r"[\s_\-]+", normalise_header(value))
-    return " ".join(w for w in words if w and w != "de")
-
-
-def _projection_epsg(value: str) -> float | None:
-    key = re.sub(r"[\s_\-:]+", "", normalise_header(value))
-    if key in _PROJECTIONS:
-        return float(_PROJECTIONS[key])
-    match = re.fullmatch(r"(?:epsg)?(\d{4,5})", key)
-    if not match:
-        return None
-    try:
-        _transformer(int(match.group(1)))
-    except CRSError:
-        return None
-    return float(match.group(1))
-
-
-_TRANSFORMERS: dict[int, Transformer] = {}
-
-
-def _transformer(epsg: int) -> Transformer:
-    if epsg not in _TRANSFORMERS:
-        _TRANSFORMERS[epsg] = Transformer.from_crs(epsg, 4326, always_xy=True)
-    return _TRANSFORMERS[epsg]
-
-
-def _quarter_in_name(name: str) -> dt.date | None:
-    match = _QUARTER_NAME_RE.search(name)
-    if not match:
-        return None
-    year = int(match.group(1) or match.group(4))
-    month = int(match.group(2) or match.group(3)) * 3
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _date_in_name(name: str) -> dt.date | None:
-    for match in _DATE_NAME_RE.finditer(name):
-        try:
-            return dt.date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
-        except ValueError:
-            continue
-    return None
 
 
 def _first_undecodable_line(path: Path, encoding: str) -> int | None:
