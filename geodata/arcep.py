@@ -4,35 +4,39 @@ Layouts: the 2018 information sheet, the 2018 deployment sheet (long by
 ``Champ``), a 2018 workbook holding both, and the 2020+ single ``Communes``
 sheet with one connectable column per quarter. XLSX or CSV; title rows precede
 the header, which is found by its ``Code commune`` cell.
+
+Decoding the file into tables lives in :mod:`geodata._arcep_tables`; its public
+names are importable from here.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-import zipfile
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from geodata._arcep_tables import MAX_TITLE_ROWS, _load_tables, _Table
 from geodata.errors import InputError, ProblemCollector
 from geodata.text import (
     clean_cell,
-    detect_encoding,
     find_quarter,
-    is_quarter_label,
     normalise_header,
     normalise_insee,
     parse_count,
-    quarter_end,
-    sniff_delimiter,
 )
 
-MAX_TITLE_ROWS = 10
+__all__ = [
+    "COMMUNE_COLUMNS",
+    "MAX_COUNT",
+    "MAX_TITLE_ROWS",
+    "PROGRESS_COLUMNS",
+    "ArcepRead",
+    "read_arcep",
+]
+
 # Far above any commune (Paris: ~1.6 M premises); keeps counts within 32-bit integers.
 MAX_COUNT = 100_000_000
 COMMUNE_COLUMNS = [
@@ -41,7 +45,6 @@ COMMUNE_COLUMNS = [
 ]
 PROGRESS_COLUMNS = ["insee", "observed_on", "connectable", "source_row", "source_column"]
 _INT_COLUMNS = ("logements", "etablissements", "premises")
-_CODE = "code commune"
 _CONNECTABLE_FIELD = "locaux raccordables"
 _IGNORED_FIELDS = {"categorie"}
 _OI_RE = re.compile(r"^oi(\s|$)")
@@ -66,26 +69,6 @@ class ArcepRead:
     progress: pd.DataFrame | None
     vintage: dt.date
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Table:
-    """One sheet (or the CSV) from its header row down."""
-
-    name: str
-    header: list[str]
-    keys: list[str]
-    code_index: int
-    rows: list[tuple[int, list[object]]]
-
-    def find(self, key: str, *, prefix: bool = False) -> int | None:
-        for i, k in enumerate(self.keys):
-            if k == key or (prefix and k.startswith(key)):
-                return i
-        return None
-
-    def quarter_columns(self) -> list[tuple[int, dt.date]]:
-        return [(i, quarter_end(h)) for i, h in enumerate(self.header) if is_quarter_label(h)]
 
 
 def read_arcep(path: str | Path) -> ArcepRead:
@@ -368,92 +351,3 @@ def _progress_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     frame["connectable"] = pd.array(frame["connectable"].tolist(), dtype="Int64")
     frame["source_row"] = frame["source_row"].astype("int64")
     return frame
-
-
-def _load_tables(path: Path, file: str) -> list[_Table | None]:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise InputError.single(file, f"cannot read the file: {exc.strerror}",
-                                code="unreadable") from None
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError.single(file, "legacy Excel 97-2003 (.xls) file: save it as .xlsx or CSV",
-                                code="unsupported_format")
-    if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _load_xlsx(path, file)
-    return [_load_csv(path, file)]
-
-
-def _load_xlsx(path: Path, file: str) -> list[_Table | None]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises assorted types on corrupt archives
-        raise InputError.single(file, f"not a readable XLSX workbook ({type(exc).__name__})",
-                                code="unreadable") from None
-    try:
-        tables = []
-        for sheet in workbook.worksheets:
-            # Dimensions written by some tools are wrong: read what is there.
-            sheet.reset_dimensions()
-            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-            tables.append(_take_table(sheet.title, rows))
-        return tables
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
-        raise InputError.single(file, f"truncated or corrupt XLSX workbook ({type(exc).__name__})",
-                                code="unreadable") from None
-    finally:
-        workbook.close()
-
-
-def _load_csv(path: Path, file: str) -> _Table | None:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError.single(file, "the file is empty", code="empty_file")
-    if b"\x00" in raw[:65536]:
-        raise InputError.single(file, "not a text file (binary content): expected XLSX or CSV",
-                                code="unsupported_format")
-    try:
-        text = raw.decode(detect_encoding(raw))
-    except UnicodeDecodeError:
-        # detect_encoding accepts a sample cut inside a character; a whole file is truncated.
-        raise InputError.single(file, "the file ends in the middle of a UTF-8 character: "
-                                "truncated?", code="unreadable") from None
-    lines = text.splitlines()[: MAX_TITLE_ROWS + 1]
-    header = next((line for line in lines if _CODE in normalise_header(line)[:40]), "")
-    try:
-        return _take_table(file, _numbered(text, sniff_delimiter(header)))
-    except csv.Error as exc:
-        raise InputError.single(file, f"malformed CSV: {exc}", code="unreadable") from None
-
-
-def _numbered(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Number CSV records by the line they start on, as an editor shows it."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    for cells in reader:
-        yield start, cells
-        start = reader.line_num + 1
-
-
-def _take_table(name: str, rows: Iterator[tuple[int, Iterable[object]]]) -> _Table | None:
-    """Find the header within the first rows (0..10 title rows), then keep the non-blank rows."""
-    for row_number, cells in rows:
-        if row_number > MAX_TITLE_ROWS + 1:
-            return None
-        header = [clean_cell(c) for c in cells]
-        keys = [normalise_header(c) for c in header]
-        if _CODE in keys[:3]:
-            break
-    else:
-        return None
-    width = len(header)
-    data = []
-    for row_number, cells in rows:
-        values = list(cells)[:width]
-        if all(clean_cell(v) == "" for v in values):
-            continue
-        data.append((row_number, values + [None] * (width - len(values))))
-    return _Table(name, header, keys, keys.index(_CODE), data)
