@@ -24,29 +24,37 @@ str, ``source_format`` (``geojson`` for any vector file, ``csv``, ``wzdx``, ``ci
 ``end_at`` datetime64[ns, UTC] (NaT = open-ended), ``start_verified`` and
 ``end_verified`` nullable boolean, ``types_of_work`` list[str], ``commune`` str or
 None, ``source_row`` int (1-based line or feature number), ``geometry``.
+
+The frame and what every works reader shares to build it live in
+:mod:`geodata._works_frame`, the reading of a whole file's bytes or JSON in
+:mod:`geodata._input_files`; all their public names are importable from here.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import shapely
 from pyproj.exceptions import CRSError
 from shapely.errors import ShapelyError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from geodata._input_files import load_json, read_input_bytes
+from geodata._works_frame import (
+    COLUMNS,
+    LOCAL_TZ,
+    WorksRead,
+    lonlat_problem,
+    parse_instant,
+    works_frame,
+)
 from geodata.errors import InputError, ProblemCollector
 from geodata.text import (
     NUL_REASON,
@@ -57,11 +65,20 @@ from geodata.text import (
     sniff_delimiter,
 )
 
-COLUMNS = (
-    "source_id source_format title kind owner start_at end_at start_verified end_verified"
-    " types_of_work commune source_row geometry"
-).split()
-LOCAL_TZ = "Europe/Paris"
+__all__ = [
+    "COLUMNS",
+    "LOCAL_TZ",
+    "Row",
+    "WorksRead",
+    "load_json",
+    "lonlat_problem",
+    "parse_instant",
+    "read_input_bytes",
+    "read_works",
+    "read_works_file",
+    "works_frame",
+]
+
 _ALIASES = {
     "id": ("id", "identifiant", "gid", "objectid"),
     "title": ("title", "objet", "libelle", "intitule", "nom"),
@@ -77,95 +94,6 @@ _ALIASES = {
     "lon": ("lon", "longitude", "lng"),
     "lat": ("lat", "latitude"),
 }
-_FR_TIME_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-
-
-@dataclass
-class WorksRead:
-    """Works read from one file, recoverable oddities and the feed's own metadata."""
-
-    frame: gpd.GeoDataFrame
-    source_format: str
-    warnings: list[str] = field(default_factory=list)
-    feed: dict[str, Any] = field(default_factory=dict)
-
-
-def parse_instant(value: object, *, end: bool = False) -> tuple[pd.Timestamp, bool]:
-    """Parse a date or date-time into a UTC timestamp; the flag says a local time was assumed.
-
-    A date alone is the start of that day (``end=False``) or its last second (``end=True``).
-    """
-    text = clean_cell(value)
-    if not text:
-        raise ValueError("empty date")
-    match = _FR_TIME_RE.match(text)
-    try:
-        if match:
-            day, month, year, hour, minute, second = match.groups()
-            parsed = dt.datetime(
-                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
-            )
-            date_only = hour is None
-        else:
-            parsed = dt.datetime.fromisoformat(text)
-            date_only = len(text) == 10
-    except ValueError:
-        raise ValueError(
-            "not a date or time (expected ISO 8601, e.g. 2026-03-10T08:00:00+01:00, or DD/MM/YYYY)"
-        ) from None
-    if not 1900 <= parsed.year <= 2200:
-        raise ValueError("date out of range (years 1900 to 2200)")
-    if date_only and end:
-        parsed = parsed.replace(hour=23, minute=59, second=59)
-    stamp = pd.Timestamp(parsed)
-    if stamp.tzinfo is None:
-        return stamp.tz_localize(LOCAL_TZ, ambiguous=True, nonexistent="shift_forward").tz_convert(
-            "UTC"
-        ), True
-    return stamp.tz_convert("UTC"), False
-
-
-def lonlat_problem(geom: BaseGeometry) -> str | None:
-    """Reason why a geometry cannot be longitude/latitude degrees, or None when it can."""
-    if geom.is_empty:
-        return "empty geometry"
-    # GEOS bounds skip NaN: a 'NaN 50.6' vertex would otherwise pass and reach the database.
-    if not np.isfinite(shapely.get_coordinates(geom)).all():
-        return "coordinates that are not finite numbers (NaN or infinite)"
-    minx, miny, maxx, maxy = geom.bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        return "coordinates outside longitude/latitude range (a projected CRS not declared?)"
-    return None
-
-
-def works_frame(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    """Build the canonical works frame from one dict per work (keys = :data:`COLUMNS`)."""
-    frame = pd.DataFrame(records, columns=COLUMNS)
-    for column in ("source_id", "source_format", "title", "kind", "owner", "commune"):
-        frame[column] = frame[column].astype("string")
-    for column in ("start_at", "end_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
-    for column in ("start_verified", "end_verified"):
-        frame[column] = frame[column].astype("boolean")
-    frame["source_row"] = frame["source_row"].astype("int64")
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
-
-
-def load_json(path: Path) -> Any:
-    """Read a JSON file in any usual encoding; syntax errors become an InputError with the line."""
-    data = read_input_bytes(path)
-    text = data.decode(detect_encoding(data), errors="replace").lstrip("\ufeff")
-    if (line := nul_line(text)) is not None:
-        raise InputError.single(path.name, NUL_REASON, row=line, code="bad_encoding")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError.single(
-            path.name,
-            f"not valid JSON ({exc.msg}, column {exc.colno})",
-            row=exc.lineno,
-            code="bad_json",
-        ) from None
 
 
 def read_works(path: str | Path, fmt: str | None = None) -> WorksRead:
@@ -212,19 +140,6 @@ def read_works_file(path: str | Path) -> WorksRead:
 
 
 Row = tuple[int, dict[str, str], BaseGeometry | None]
-
-
-def read_input_bytes(path: Path) -> bytes:
-    """The bytes of an input file; unreadable or empty files become an InputError."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.single(
-            path.name, f"cannot read file ({exc.strerror})", code="not_found"
-        ) from None
-    if not data.strip():
-        raise InputError.single(path.name, "empty file", code="empty_file")
-    return data
 
 
 def _csv_rows(path: Path) -> list[Row]:

@@ -1,0 +1,100 @@
+"""The canonical works frame and what every works reader (file, WZDx, CIFS) shares to build it.
+
+:class:`WorksRead`, the frame's columns (described in :mod:`geodata.works`), the
+parsing of dates and times into UTC and the check that a geometry is in degrees;
+apart from the file reader of :mod:`geodata.works` so that :mod:`geodata.wzdx`
+and :mod:`geodata.cifs` build the same frame by the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geodata.text import clean_cell
+
+COLUMNS = (
+    "source_id source_format title kind owner start_at end_at start_verified end_verified"
+    " types_of_work commune source_row geometry"
+).split()
+LOCAL_TZ = "Europe/Paris"
+_FR_TIME_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+@dataclass
+class WorksRead:
+    """Works read from one file, recoverable oddities and the feed's own metadata."""
+
+    frame: gpd.GeoDataFrame
+    source_format: str
+    warnings: list[str] = field(default_factory=list)
+    feed: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_instant(value: object, *, end: bool = False) -> tuple[pd.Timestamp, bool]:
+    """Parse a date or date-time into a UTC timestamp; the flag says a local time was assumed.
+
+    A date alone is the start of that day (``end=False``) or its last second (``end=True``).
+    """
+    text = clean_cell(value)
+    if not text:
+        raise ValueError("empty date")
+    match = _FR_TIME_RE.match(text)
+    try:
+        if match:
+            day, month, year, hour, minute, second = match.groups()
+            parsed = dt.datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+            )
+            date_only = hour is None
+        else:
+            parsed = dt.datetime.fromisoformat(text)
+            date_only = len(text) == 10
+    except ValueError:
+        raise ValueError(
+            "not a date or time (expected ISO 8601, e.g. 2026-03-10T08:00:00+01:00, or DD/MM/YYYY)"
+        ) from None
+    if not 1900 <= parsed.year <= 2200:
+        raise ValueError("date out of range (years 1900 to 2200)")
+    if date_only and end:
+        parsed = parsed.replace(hour=23, minute=59, second=59)
+    stamp = pd.Timestamp(parsed)
+    if stamp.tzinfo is None:
+        return stamp.tz_localize(LOCAL_TZ, ambiguous=True, nonexistent="shift_forward").tz_convert(
+            "UTC"
+        ), True
+    return stamp.tz_convert("UTC"), False
+
+
+def lonlat_problem(geom: BaseGeometry) -> str | None:
+    """Reason why a geometry cannot be longitude/latitude degrees, or None when it can."""
+    if geom.is_empty:
+        return "empty geometry"
+    # GEOS bounds skip NaN: a 'NaN 50.6' vertex would otherwise pass and reach the database.
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return "coordinates that are not finite numbers (NaN or infinite)"
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        return "coordinates outside longitude/latitude range (a projected CRS not declared?)"
+    return None
+
+
+def works_frame(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Build the canonical works frame from one dict per work (keys = :data:`COLUMNS`)."""
+    frame = pd.DataFrame(records, columns=COLUMNS)
+    for column in ("source_id", "source_format", "title", "kind", "owner", "commune"):
+        frame[column] = frame[column].astype("string")
+    for column in ("start_at", "end_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
+    for column in ("start_verified", "end_verified"):
+        frame[column] = frame[column].astype("boolean")
+    frame["source_row"] = frame["source_row"].astype("int64")
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
