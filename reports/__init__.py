@@ -1,7 +1,9 @@
 """Compliance reports: builders -> one document model -> PDF / XLSX / CSV / HTML renderers.
 
-The CLI (``rollout report …``) and the web downloads call the three ``render_*`` functions.
-Unknown operators and communes raise :class:`geodata.errors.InputError`.
+The CLI (``rollout report …``) and the web downloads call the three ``*_report`` functions.
+Unknown operators and communes raise :class:`geodata.errors.InputError`. Every report is
+French by default and English with ``lang="en"`` (:mod:`reports.i18n`): same figures, same
+report id, words and number formats in the chosen language.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from reports.i18n import check_language
 from reports.model import Document
 
 OPERATOR_DELAY_FORMATS = ("pdf", "xlsx", "csv", "html")
@@ -47,42 +50,51 @@ class Rendered:
 
 
 def operator_delay_report(session: Session, operator_code: str, as_of: dt.date,
-                          fmt: str) -> Rendered:
-    """Operator-delay report (legal staff) as ``pdf``, ``xlsx``, ``csv`` or ``html``."""
+                          fmt: str, lang: str = "fr") -> Rendered:
+    """Operator-delay report (legal staff) as ``pdf``, ``xlsx``, ``csv`` or ``html``.
+
+    The CSV is the same in both languages: machine column names and values.
+    """
     from reports import operator_delay
 
+    check_language(lang)
     document = operator_delay.build(session, operator_code, as_of,
-                                    with_charts=fmt in ("pdf", "html"))
+                                    with_charts=fmt in ("pdf", "html"), lang=lang)
     return Rendered(document.report_id, _render(document, fmt, OPERATOR_DELAY_FORMATS))
 
 
-def commune_sheet_report(session: Session, insee: str, as_of: dt.date, fmt: str) -> Rendered:
+def commune_sheet_report(session: Session, insee: str, as_of: dt.date, fmt: str,
+                         lang: str = "fr") -> Rendered:
     """One-page commune sheet (elected officials) as ``pdf`` or ``html``."""
     from reports import commune_sheet
 
-    document = commune_sheet.build(session, insee, as_of)
+    check_language(lang)
+    document = commune_sheet.build(session, insee, as_of, lang)
     return Rendered(document.report_id,
                     _render(document, fmt, COMMUNE_SHEET_FORMATS, compact=True))
 
 
-def council_report(session: Session, as_of: dt.date, fmt: str) -> Rendered:
+def council_report(session: Session, as_of: dt.date, fmt: str, lang: str = "fr") -> Rendered:
     """Council summary (all communes ranked) as ``pdf`` or ``xlsx``."""
     from reports import council
 
-    document = council.build(session, as_of, with_charts=fmt == "pdf")
+    check_language(lang)
+    document = council.build(session, as_of, with_charts=fmt == "pdf", lang=lang)
     return Rendered(document.report_id, _render(document, fmt, COUNCIL_FORMATS))
 
 
-def render_operator_delay(session: Session, operator_code: str, as_of: dt.date, fmt: str) -> bytes:
+def render_operator_delay(session: Session, operator_code: str, as_of: dt.date, fmt: str,
+                          lang: str = "fr") -> bytes:
     """The bytes of :func:`operator_delay_report`."""
-    return operator_delay_report(session, operator_code, as_of, fmt).payload
+    return operator_delay_report(session, operator_code, as_of, fmt, lang).payload
 
 
-def render_commune_sheet(session: Session, insee: str, as_of: dt.date, fmt: str) -> bytes:
+def render_commune_sheet(session: Session, insee: str, as_of: dt.date, fmt: str,
+                         lang: str = "fr") -> bytes:
     """The bytes of :func:`commune_sheet_report`."""
-    return commune_sheet_report(session, insee, as_of, fmt).payload
+    return commune_sheet_report(session, insee, as_of, fmt, lang).payload
 
 
-def render_council(session: Session, as_of: dt.date, fmt: str) -> bytes:
+def render_council(session: Session, as_of: dt.date, fmt: str, lang: str = "fr") -> bytes:
     """The bytes of :func:`council_report`."""
-    return council_report(session, as_of, fmt).payload
+    return council_report(session, as_of, fmt, lang).payload

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from rollout.compliance import STATUS_LABELS_FR  # noqa: E402
+from reports.i18n import Words  # noqa: E402
 
 DPI = 150
 LAMBERT_93 = 2154
@@ -34,7 +34,6 @@ STATUS_COLOURS = {
     "met": "#009E73",
     None: "#F2F2F2",
 }
-NO_MILESTONE_FR = "sans jalon suivi"
 plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "rollout"})
 
 
@@ -56,25 +55,27 @@ def _png(figure: MplFigure) -> bytes:
     return buffer.getvalue()
 
 
-def _percent(value: float, _pos: int) -> str:
-    return f"{value * 100:.0f} %"
+def _percent(tr: Words) -> FuncFormatter:
+    """Axis ticks: ``40 %`` in French, ``40%`` in English."""
+    unit = " %" if tr.lang == "fr" else "%"
+    return FuncFormatter(lambda value, _pos: f"{value * 100:.0f}{unit}")
 
 
-def trajectories(panels: list[Panel], columns: int = 2) -> bytes:
+def trajectories(panels: list[Panel], tr: Words, columns: int = 2) -> bytes:
     """Actual share (solid line) against committed targets (diamonds and dashed steps)."""
     rows = -(-len(panels) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(8, 2.6 * rows), squeeze=False)
     for ax, panel in zip(axes.ravel(), panels, strict=False):
         ax.plot(panel.dates, panel.values, color="#0072B2", marker=".", lw=1.5,
-                label="valeur observée")
+                label=tr("valeur observée"))
         for due, target in panel.targets:
             ax.hlines(target, min(panel.dates or [due]), due, colors="#D55E00",
                       linestyles="dashed", lw=0.8)
             ax.plot([due], [target], marker="D", color="#D55E00", ms=5, ls="none")
-        ax.plot([], [], marker="D", color="#D55E00", ls="dashed", label="cible engagée")
+        ax.plot([], [], marker="D", color="#D55E00", ls="dashed", label=tr("cible engagée"))
         ax.axvline(panel.as_of, color="#555555", lw=0.6, ls=":")
         ax.set_title(panel.title, fontsize=8, loc="left")
-        ax.yaxis.set_major_formatter(FuncFormatter(_percent))
+        ax.yaxis.set_major_formatter(_percent(tr))
         ax.xaxis.set_major_locator(YearLocator())
         ax.xaxis.set_major_formatter(DateFormatter("%Y"))
         ax.set_xlim(min([*panel.dates, *(d for d, _ in panel.targets)]) - dt.timedelta(days=60),
@@ -89,7 +90,7 @@ def trajectories(panels: list[Panel], columns: int = 2) -> bytes:
     return _png(figure)
 
 
-def status_map(communes: gpd.GeoDataFrame, status: dict[str, str],
+def status_map(communes: gpd.GeoDataFrame, status: dict[str, str], tr: Words,
                highlight: str | None = None, size: tuple[float, float] = (7, 6.5)) -> bytes:
     """Communes coloured by status (no tiles); ``highlight`` outlines one commune."""
     frame = communes.to_crs(epsg=LAMBERT_93)
@@ -100,35 +101,35 @@ def status_map(communes: gpd.GeoDataFrame, status: dict[str, str],
         frame[frame["insee"] == highlight].boundary.plot(ax=ax, color="black", linewidth=1.6)
     ax.set_axis_off()
     present = [s for s in STATUS_COLOURS if s is not None and s in set(status.values())]
-    handles = [Patch(color=STATUS_COLOURS[s], label=STATUS_LABELS_FR[s]) for s in present]
+    handles = [Patch(color=STATUS_COLOURS[s], label=tr.status(s)) for s in present]
     if len(status) < len(frame):
-        handles.append(Patch(color=STATUS_COLOURS[None], label=NO_MILESTONE_FR))
+        handles.append(Patch(color=STATUS_COLOURS[None], label=tr.status(None)))
     ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False)
     figure.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     return _png(figure)
 
 
 def commune_panel(dates: list[dt.date], shares: list[float], communes: gpd.GeoDataFrame,
-                  status: dict[str, str], insee: str) -> bytes:
+                  status: dict[str, str], insee: str, tr: Words) -> bytes:
     """A commune sheet's picture: its connectable share over time and its place on the map."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(8, 2.4),
                                          gridspec_kw={"width_ratios": [1.3, 1]})
     left.plot(dates, shares, color="#0072B2", marker=".", lw=1.5)
-    left.yaxis.set_major_formatter(FuncFormatter(_percent))
+    left.yaxis.set_major_formatter(_percent(tr))
     left.xaxis.set_major_locator(YearLocator(2))
     left.xaxis.set_major_formatter(DateFormatter("%Y"))
     left.set_ylim(0, max([1.05, *shares]))
     left.grid(True, lw=0.3, color="#DDDDDD")
-    left.set_title("Part de locaux raccordables à la fibre", fontsize=8, loc="left")
+    left.set_title(tr("Part de locaux raccordables à la fibre"), fontsize=8, loc="left")
     frame = communes.to_crs(epsg=LAMBERT_93)
     colours = [STATUS_COLOURS.get(status.get(i), STATUS_COLOURS[None]) for i in frame["insee"]]
     frame.plot(ax=right, color=colours, edgecolor="white", linewidth=0.3)
     frame[frame["insee"] == insee].boundary.plot(ax=right, color="black", linewidth=1.4)
     right.set_axis_off()
     present = [k for k in STATUS_COLOURS if k is not None and k in set(status.values())]
-    right.legend(handles=[Patch(color=STATUS_COLOURS[k], label=STATUS_LABELS_FR[k])
+    right.legend(handles=[Patch(color=STATUS_COLOURS[k], label=tr.status(k))
                           for k in present], loc="upper left", bbox_to_anchor=(1.0, 1.0),
                  fontsize=6, frameon=False)
-    right.set_title("La commune (contour noir) dans la métropole", fontsize=8, loc="left")
+    right.set_title(tr("La commune (contour noir) dans la métropole"), fontsize=8, loc="left")
     figure.subplots_adjust(left=0.07, right=0.82, top=0.85, bottom=0.1, wspace=0.08)
     return _png(figure)

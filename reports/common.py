@@ -1,4 +1,5 @@
-"""Pieces shared by the reports: French labels, the evidence annex and the method annex."""
+"""Pieces shared by the reports: labels (French keys, see :mod:`reports.i18n`), the evidence annex
+and the method annex."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from geodata import commitments
 from reports import data
+from reports.i18n import Words
 from reports.model import Column, Facts, Paragraph, Section, Table
 from rollout.assessment import STATUS_ORDER
-from rollout.compliance import METRIC_LABELS_FR, STATUS_LABELS_FR
 
 FTTH_SHARE_METRICS = {"ftth_connectable_share", "ftth_connectable_or_rad_share"}
 SHARE_METRICS = set(commitments.SHARE_METRICS)
@@ -55,11 +56,6 @@ SHORT_METRIC_FR = {
 }
 
 
-def status_fr(status: str | None) -> str:
-    """French label of a status; communes without any milestone read « sans jalon suivi »."""
-    return STATUS_LABELS_FR.get(status, "sans jalon suivi") if status else "sans jalon suivi"
-
-
 def status_rank(status: str | None) -> int:
     """Worst first (``STATUS_ORDER``), no status last."""
     return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
@@ -68,10 +64,6 @@ def status_rank(status: str | None) -> int:
 def value_kind(metric: str) -> str:
     """``share`` for share metrics, ``int`` for counts."""
     return "share" if metric in SHARE_METRICS else "int"
-
-
-def metric_fr(metric: str) -> str:
-    return METRIC_LABELS_FR.get(metric, metric)
 
 
 def clean(value: Any) -> Any:
@@ -92,40 +84,42 @@ def batch_ids(frame: pd.DataFrame) -> set[int]:
     return ids
 
 
-def synthetic_warning(batches: pd.DataFrame, *, list_files: bool = True) -> Paragraph | None:
+def synthetic_warning(batches: pd.DataFrame, tr: Words, *,
+                      list_files: bool = True) -> Paragraph | None:
     """A loud warning when any cited batch holds synthetic data."""
     fake = batches[batches["synthetic"].astype(bool)]
     if fake.empty:
         return None
-    files = f" : {', '.join(fake['file_name'])}" if list_files else ""
-    return Paragraph(
-        f"ATTENTION : {len(fake)} des {len(batches)} fichiers sources cités sont des DONNÉES "
-        f"SYNTHÉTIQUES (démonstration), pas des données réelles{files}. Les chiffres qui en "
-        "dépendent ne peuvent servir de preuve.", "warning")
+    files = tr(" : {files}", files=", ".join(fake["file_name"])) if list_files else ""
+    return Paragraph(tr(
+        "ATTENTION : {fake} des {total} fichiers sources cités sont des DONNÉES "
+        "SYNTHÉTIQUES (démonstration), pas des données réelles{files}. Les chiffres qui en "
+        "dépendent ne peuvent servir de preuve.", fake=len(fake), total=len(batches),
+        files=files), "warning")
 
 
-def batches_table(batches: pd.DataFrame) -> Table:
+def batches_table(batches: pd.DataFrame, tr: Words) -> Table:
     """The evidence chain: one row per source file."""
     rows = [
         [r.batch_id, r.file_name, r.kind, r.sha256, r.imported_at, r.rows_read, r.rows_loaded,
-         SYNTHETIC_FR if r.synthetic else "non"]
+         tr(SYNTHETIC_FR) if r.synthetic else tr("non")]
         for r in batches.itertuples()
     ]
-    return Table("Sources", "Fichiers sources (lots d'import)", [
-        Column("batch_id", "Lot", "int", 0.5),
-        Column("file_name", "Fichier", "text", 2.6),
-        Column("kind", "Type", "text", 1.0),
-        Column("sha256", "Empreinte sha256", "hash", 2.6),
-        Column("imported_at", "Importé le (UTC)", "datetime", 1.3),
-        Column("rows_read", "Lignes lues", "int", 0.8),
-        Column("rows_loaded", "Lignes chargées", "int", 0.9),
-        Column("synthetic", "Synthétique", "text", 1.3),
-    ], rows, note="Le sha256 identifie le fichier exact importé : tout fichier produit à "
-                  "l'appui doit avoir la même empreinte.")
+    return Table("Sources", tr("Fichiers sources (lots d'import)"), [
+        Column("batch_id", tr("Lot"), "int", 0.5),
+        Column("file_name", tr("Fichier"), "text", 2.6),
+        Column("kind", tr("Type"), "text", 1.0),
+        Column("sha256", tr("Empreinte sha256"), "hash", 2.6),
+        Column("imported_at", tr("Importé le (UTC)"), "datetime", 1.3),
+        Column("rows_read", tr("Lignes lues"), "int", 0.8),
+        Column("rows_loaded", tr("Lignes chargées"), "int", 0.9),
+        Column("synthetic", tr("Synthétique"), "text", 1.3),
+    ], rows, note=tr("Le sha256 identifie le fichier exact importé : tout fichier produit à "
+                     "l'appui doit avoir la même empreinte."))
 
 
-def method_paragraphs() -> list[Paragraph]:
-    """The assessment method (rollout.assessment's module docstring), in French."""
+def method_paragraphs(tr: Words) -> list[Paragraph]:
+    """The assessment method (rollout.assessment's module docstring)."""
     texts = [
         "Série : un jalon d'un opérateur est évalué sur la série propre de cet opérateur dans "
         "la commune lorsqu'elle existe (au moins une ligne), sinon sur la série tous opérateurs ; "
@@ -165,19 +159,19 @@ def method_paragraphs() -> list[Paragraph]:
         "atteint en retard, données insuffisantes, en bonne voie, atteint) et son plus long "
         "retard.",
     ]
-    return [Paragraph(t) for t in texts]
+    return [Paragraph(tr(t)) for t in texts]
 
 
-def denominators_table(frame: pd.DataFrame) -> Table:
+def denominators_table(frame: pd.DataFrame, tr: Words) -> Table:
     """Which denominator vintages the assessed figures used, and how often."""
     used = frame.dropna(subset=["denominator_as_of"]).groupby(
         ["denominator_as_of", "denominator_method"], dropna=False).size().reset_index(name="n")
-    rows = [[r.denominator_as_of, METHOD_FR.get(r.denominator_method, r.denominator_method), r.n]
-            for r in used.itertuples()]
-    return Table("Dénominateurs", "Dénominateurs utilisés (millésime et méthode)", [
-        Column("denominator_as_of", "Millésime", "date", 1.0),
-        Column("denominator_method", "Méthode", "text", 3.0),
-        Column("rows", "Lignes évaluées", "int", 1.0),
+    rows = [[r.denominator_as_of, tr.label(METHOD_FR, r.denominator_method, r.denominator_method),
+             r.n] for r in used.itertuples()]
+    return Table(tr("Dénominateurs"), tr("Dénominateurs utilisés (millésime et méthode)"), [
+        Column("denominator_as_of", tr("Millésime"), "date", 1.0),
+        Column("denominator_method", tr("Méthode"), "text", 3.0),
+        Column("rows", tr("Lignes évaluées"), "int", 1.0),
     ], rows)
 
 
@@ -187,27 +181,28 @@ def evidence(session: Session, frame: pd.DataFrame, extra: set[int] | None = Non
     return found, sorted(found["sha256"])
 
 
-def as_of_facts(as_of: dt.date, report: str) -> list[tuple[str, Any, str]]:
+def as_of_facts(as_of: dt.date, report: str, tr: Words) -> list[tuple[str, Any, str]]:
     """The date lines every report starts with (generation date = as-of date: determinism)."""
     return [
-        ("Situation au", as_of, "date"),
-        ("Date d'établissement", as_of, "date"),
-        ("Identifiant du rapport", report, "text"),
+        (tr("Situation au"), as_of, "date"),
+        (tr("Date d'établissement"), as_of, "date"),
+        (tr("Identifiant du rapport"), report, "text"),
     ]
 
 
-def method_section(frame: pd.DataFrame, extra: list | None = None) -> Section:
+def method_section(frame: pd.DataFrame, tr: Words, extra: list | None = None) -> Section:
     """The method annex: definitions, denominators, series, RAD."""
-    blocks: list = [Paragraph("Définitions et règles de calcul (moteur d'évaluation "
-                              "rollout.assessment) :", "lead"), *method_paragraphs()]
+    blocks: list = [Paragraph(tr("Définitions et règles de calcul (moteur d'évaluation "
+                                 "rollout.assessment) :"), "lead"), *method_paragraphs(tr)]
     if len(frame):
-        blocks.append(denominators_table(frame))
-        series = frame["series"].map(SERIES_FR).fillna("–").value_counts().sort_index()
+        blocks.append(denominators_table(frame, tr))
+        series = frame["series"].map(lambda s: tr.label(SERIES_FR, s)).value_counts()
         rad = frame["rad_share"].notna()
         blocks.append(Facts([
-            *((f"Série : {label}", int(n), "int") for label, n in series.items()),
-            ("Lignes avec RAD publié (plafond vérifiable)", int(rad.sum()), "int"),
-            ("Lignes avec RAD inconnu", int((~rad).sum()), "int"),
-        ], name="Séries"))
+            *((tr("Série : {label}", label=label), int(n), "int")
+              for label, n in series.sort_index().items()),
+            (tr("Lignes avec RAD publié (plafond vérifiable)"), int(rad.sum()), "int"),
+            (tr("Lignes avec RAD inconnu"), int((~rad).sum()), "int"),
+        ], name=tr("Séries")))
     blocks.extend(extra or [])
-    return Section("Annexe : méthode", blocks, new_page=True)
+    return Section(tr("Annexe : méthode"), blocks, new_page=True)

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from reports import charts, common, data
+from reports.i18n import Words
 from reports.model import Column, Document, Facts, Figure, Paragraph, Section, Table, report_id
 from rollout.assessment import STATUS_ORDER
 
@@ -39,36 +40,38 @@ def ranking(snapshot: data.Snapshot) -> pd.DataFrame:
     return frame.drop(columns=["_rank", "_delay"])
 
 
-def _rows(frame: pd.DataFrame) -> list[list[Any]]:
-    return [[r.rank, r.name, r.insee, common.clean(r.population), common.status_fr(r.status),
+def _rows(frame: pd.DataFrame, tr: Words) -> list[list[Any]]:
+    return [[r.rank, r.name, r.insee, common.clean(r.population), tr.status(r.status),
              common.clean(r.delay_days), r.missed, r.shortfall, common.clean(r.share),
              r.observed_on] for r in frame.itertuples()]
 
 
-def _table(name: str, title: str, frame: pd.DataFrame) -> Table:
+def _table(name: str, title: str, frame: pd.DataFrame, tr: Words) -> Table:
     return Table(name, title, [
-        Column("rank", "Rang", "int", 0.6),
-        Column("name", "Commune", "text", 3.2),
+        Column("rank", tr("Rang"), "int", 0.6),
+        Column("name", tr("Commune"), "text", 3.2),
         Column("insee", "INSEE", "text", 0.9),
-        Column("population", "Population", "int", 1.1),
-        Column("status", "Situation", "text", 1.7),
-        Column("delay_days", "Plus long retard (jours)", "int", 1.1),
-        Column("missed", "Objectifs manqués", "int", 1.0),
-        Column("shortfall", "Locaux manquants", "int", 1.1),
-        Column("share", "Part raccordable", "share", 1.1),
-        Column("observed_on", "Observée le", "date", 1.2),
-    ], _rows(frame))
+        Column("population", tr("Population"), "int", 1.1),
+        Column("status", tr("Situation"), "text", 1.7),
+        Column("delay_days", tr("Plus long retard (jours)"), "int", 1.1),
+        Column("missed", tr("Objectifs manqués"), "int", 1.0),
+        Column("shortfall", tr("Locaux manquants"), "int", 1.1),
+        Column("share", tr("Part raccordable"), "share", 1.1),
+        Column("observed_on", tr("Observée le"), "date", 1.2),
+    ], _rows(frame, tr))
 
 
-def build(session: Session, as_of: dt.date, *, with_charts: bool = True) -> Document:
+def build(session: Session, as_of: dt.date, *, with_charts: bool = True,
+          lang: str = "fr") -> Document:
     """The council summary as of ``as_of`` (the map only when asked)."""
+    tr = Words(lang)
     snapshot = data.snapshot(session, as_of)
     ranked = ranking(snapshot)
     counts = []
     for status in [*STATUS_ORDER, None]:
         chosen = ranked[ranked["status"].isna()] if status is None else ranked[
             ranked["status"] == status]
-        counts.append([common.status_fr(status), len(chosen),
+        counts.append([tr.status(status), len(chosen),
                        int(chosen["population"].fillna(0).sum())])
     attention = ranked[ranked["status"].isin(ATTENTION)]
     cited = {int(v) for column in ("batch_id", "premises_batch_id")
@@ -76,40 +79,46 @@ def build(session: Session, as_of: dt.date, *, with_charts: bool = True) -> Docu
     batches, hashes = common.evidence(
         session, pd.concat([snapshot.milestones, snapshot.breakdown]), cited)
     rid = report_id("council", as_of.isoformat(), *hashes)
-    facts = Facts([*common.as_of_facts(as_of, rid),
-                   ("Communes", len(ranked), "int"),
-                   ("Communes à suivre en priorité (objectif manqué ou à risque)",
-                    len(attention), "int")], name="Synthèse")
+    facts = Facts([*common.as_of_facts(as_of, rid, tr),
+                   (tr("Communes"), len(ranked), "int"),
+                   (tr("Communes à suivre en priorité (objectif manqué ou à risque)"),
+                    len(attention), "int")], name=tr("Synthèse"))
     summary: list = [facts]
-    warning = common.synthetic_warning(batches)
+    warning = common.synthetic_warning(batches, tr)
     if warning:
         summary.append(warning)
     summary += [
-        Paragraph("Chaque commune prend la situation de son engagement le plus en difficulté : "
-                  "« manqué » (échéance passée, objectif non atteint), « à risque » (échéance à "
-                  "venir, rythme insuffisant), « atteint en retard », « données insuffisantes », "
-                  "« en bonne voie », « atteint »."),
-        Table("Situations", "Communes par situation", [
-            Column("status", "Situation", "text", 2), Column("communes", "Communes", "int", 1),
-            Column("population", "Population", "int", 1)], counts),
-        _table("Priorités", "Communes à suivre en priorité", attention),
+        Paragraph(tr(
+            "Chaque commune prend la situation de son engagement le plus en difficulté : "
+            "« manqué » (échéance passée, objectif non atteint), « à risque » (échéance à "
+            "venir, rythme insuffisant), « atteint en retard », « données insuffisantes », "
+            "« en bonne voie », « atteint ».")),
+        Table(tr("Situations"), tr("Communes par situation"), [
+            Column("status", tr("Situation"), "text", 2),
+            Column("communes", tr("Communes"), "int", 1),
+            Column("population", tr("Population"), "int", 1)], counts),
+        _table(tr("Priorités"), tr("Communes à suivre en priorité"), attention, tr),
     ]
     statuses = dict(zip(snapshot.status["insee"], snapshot.status["status"], strict=True))
     sections = [
-        Section("Synthèse", summary),
-        *([Section("Carte", [Figure(charts.status_map(snapshot.communes, statuses),
-                                    "Situation des engagements par commune.", width_cm=15)],
+        Section(tr("Synthèse"), summary),
+        *([Section(tr("Carte"), [Figure(charts.status_map(snapshot.communes, statuses, tr),
+                                        tr("Situation des engagements par commune."),
+                                        width_cm=15)],
                    new_page=True)] if with_charts else []),
-        Section("Classement de toutes les communes", [
-            _table("Classement", "Toutes les communes, les plus en difficulté d'abord", ranked),
-            Paragraph("« Locaux manquants » additionne les objectifs manqués de la commune "
-                      "(un même local peut compter pour plusieurs objectifs). « Part "
-                      "raccordable » : tous opérateurs, dernière observation.", "small")],
+        Section(tr("Classement de toutes les communes"), [
+            _table(tr("Classement"), tr("Toutes les communes, les plus en difficulté d'abord"),
+                   ranked, tr),
+            Paragraph(tr("« Locaux manquants » additionne les objectifs manqués de la commune "
+                         "(un même local peut compter pour plusieurs objectifs). « Part "
+                         "raccordable » : tous opérateurs, dernière observation."), "small")],
             new_page=True),
-        Section("Sources", [common.batches_table(batches)], new_page=True),
+        Section(tr("Sources"), [common.batches_table(batches, tr)], new_page=True),
         common.method_section(pd.concat([snapshot.milestones, snapshot.breakdown],
-                                        ignore_index=True)),
+                                        ignore_index=True), tr),
     ]
-    return Document("council", "Synthèse pour le conseil métropolitain",
-                    f"Déploiement de la fibre dans les communes : situation au {as_of:%d/%m/%Y}",
-                    as_of, rid, sections, filename=f"conseil-{as_of.isoformat()}")
+    return Document("council", tr("Synthèse pour le conseil métropolitain"),
+                    tr("Déploiement de la fibre dans les communes : situation au {day}",
+                       day=tr.date(as_of)),
+                    as_of, rid, sections, filename=f"{tr('conseil')}-{as_of.isoformat()}",
+                    lang=lang)

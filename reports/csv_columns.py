@@ -1,6 +1,8 @@
 """The flat milestone × commune table of the operator-delay report, and its column glossary.
 
 The CSV export writes this table; the method annex (PDF/HTML) and the README document it.
+Its header and values are machine names shared by both languages (``status_fr`` stays French,
+as its name says): scripts read the French and English exports alike.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from reports import common
+from reports.i18n import FRENCH, Words
 from reports.model import Column, Table
 
 # (key, kind, French description): the CSV header is the key.
@@ -55,13 +58,13 @@ COLUMNS: list[tuple[str, str, str]] = [
 ]
 
 
-def table() -> Table:
+def table(tr: Words) -> Table:
     """The glossary of the CSV columns, for the method annex."""
-    return Table("Colonnes CSV", "Colonnes du fichier CSV (une ligne par jalon × commune)", [
-        Column("column", "Colonne", "text", 1.6),
-        Column("kind", "Type", "text", 0.7),
-        Column("description", "Signification", "text", 4.5),
-    ], [[key, kind, text] for key, kind, text in COLUMNS])
+    return Table(tr("Colonnes CSV"), tr("Colonnes du fichier CSV (une ligne par jalon × commune)"),
+                 [Column("column", tr("Colonne"), "text", 1.6),
+                  Column("kind", tr("Type"), "text", 0.7),
+                  Column("description", tr("Signification"), "text", 4.5)],
+                 [[key, kind, tr(text)] for key, kind, text in COLUMNS])
 
 
 def _scope(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -69,7 +72,7 @@ def _scope(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def rows_table(own: pd.DataFrame, breakdown: pd.DataFrame, names: dict[str, str],
-               batches: pd.DataFrame) -> Table:
+               batches: pd.DataFrame, tr: Words) -> Table:
     """One row per perimeter milestone, per perimeter commune and per commune milestone."""
     parts = [
         _scope(own[own["commune_insee"].isna()], "perimeter"),
@@ -87,9 +90,9 @@ def rows_table(own: pd.DataFrame, breakdown: pd.DataFrame, names: dict[str, str]
     for r in frame.to_dict("records"):
         cited = {common.clean(r[c]) for c in common.BATCH_ID_COLUMNS} - {None}
         r.update(commune_name=names.get(r["commune_insee"]) if r["commune_insee"] else None,
-                 status_fr=common.status_fr(r["status"]),
+                 status_fr=FRENCH.status(r["status"]),
                  milestone_file=files.get(r["milestone_batch_id"]),
                  synthetic_evidence=bool(cited & fake))
         rows.append([common.clean(r[key]) for key, _, _ in COLUMNS])
-    return Table("Jalon x commune", "Une ligne par jalon × commune",
+    return Table(tr("Jalon x commune"), tr("Une ligne par jalon × commune"),
                  [Column(key, key, kind) for key, kind, _ in COLUMNS], rows)

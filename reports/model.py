@@ -3,7 +3,8 @@
 A report is a :class:`Document` of :class:`Section` objects holding blocks: paragraphs, facts
 (label / value pairs), tables and figures. Values stay raw (int, float, date, str) with a
 ``kind`` saying how to show them, so XLSX gets real numbers and dates while PDF and HTML get
-French text (``59 696``, ``42,1 %``, ``31/12/2020``) from one formatter.
+text in the document's language (``59 696``, ``42,1 %``, ``31/12/2020`` in French) from one
+formatter, :func:`reports.i18n.value_text`.
 """
 
 from __future__ import annotations
@@ -13,43 +14,17 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
-from rollout.formatting import fr_date, fr_int, fr_number, fr_share
-
-KINDS = ("text", "int", "share", "date", "datetime", "days", "euros", "number", "flag", "hash")
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+from reports.i18n import value_text
 
 
 def fr_value(value: Any, kind: str) -> str:
     """French text for a raw value of ``kind`` (missing values read ``–``)."""
-    if kind in ("text", "hash"):
-        return "–" if _missing(value) else str(value)
-    if kind == "datetime":
-        return "–" if _missing(value) else value.strftime("%d/%m/%Y %H:%M")
-    if kind == "int":
-        return fr_int(value)
-    if kind == "share":
-        return fr_share(value)
-    if kind == "date":
-        return fr_date(value)
-    if kind == "days":
-        return "–" if _missing(value) else f"{fr_int(value)} j"
-    if kind == "euros":
-        return "–" if _missing(value) else f"{fr_int(value)} €"
-    if kind == "number":
-        return fr_number(value)
-    if kind == "flag":
-        return "oui" if bool(value) and not _missing(value) else "non"
-    raise ValueError(f"kind was {kind!r}; expected one of {KINDS}")
+    return value_text(value, kind, "fr")
 
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: machine ``key``, French ``label``, value ``kind``, relative ``width``."""
+    """A table column: machine ``key``, shown ``label``, value ``kind``, relative ``width``."""
 
     key: str
     label: str
@@ -121,6 +96,7 @@ class Document:
     sections: list[Section]
     csv_table: Table | None = None
     filename: str = "rapport"
+    lang: str = "fr"
 
     def tables(self) -> list[Table]:
         """Every table, in reading order (one XLSX sheet each)."""

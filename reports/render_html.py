@@ -7,11 +7,12 @@ import base64
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from reports import model as m
+from reports.i18n import Words, value_text
 
 NUMERIC = {"int", "share", "days", "euros", "number"}
 _ENV = Environment(loader=PackageLoader("reports", "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-_ENV.filters["fr"] = m.fr_value
+_ENV.filters["shown"] = value_text
 _ENV.filters["data_uri"] = lambda png: "data:image/png;base64," + base64.b64encode(png).decode()
 _ENV.tests.update(
     paragraph=lambda b: isinstance(b, m.Paragraph),
@@ -23,5 +24,6 @@ _ENV.tests.update(
 
 def render(document: m.Document) -> bytes:
     """The document as one self-contained UTF-8 HTML page."""
-    page = _ENV.get_template("report.html").render(doc=document, numeric=NUMERIC)
+    page = _ENV.get_template("report.html").render(doc=document, numeric=NUMERIC,
+                                                   tr=Words(document.lang))
     return page.encode("utf-8")

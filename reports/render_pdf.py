@@ -26,6 +26,7 @@ from reportlab.platypus import (
 
 from reports import fonts
 from reports import model as m
+from reports.i18n import Words
 
 MARGIN = 1.5 * cm
 NUMERIC = {"int", "share", "days", "euros", "number"}
@@ -107,8 +108,8 @@ def _widths(block: m.Table, texts: list[list[str]], styles: dict, width: float) 
     return need
 
 
-def _table(block: m.Table, styles: dict, width: float) -> list:
-    texts = [[m.fr_value(v, c.kind) for c, v in zip(block.columns, row, strict=True)]
+def _table(block: m.Table, styles: dict, width: float, tr: Words) -> list:
+    texts = [[tr.value(v, c.kind) for c, v in zip(block.columns, row, strict=True)]
              for row in block.rows]
     widths = _widths(block, texts, styles, width)
     data = [[_cell(c.label, styles["head"]) for c in block.columns]]
@@ -118,7 +119,7 @@ def _table(block: m.Table, styles: dict, width: float) -> list:
             for c, text in zip(block.columns, row, strict=True)
         ])
     if not block.rows:
-        data.append([_cell("aucune ligne", styles["cell"])] + [""] * (len(block.columns) - 1))
+        data.append([_cell(tr("aucune ligne"), styles["cell"])] + [""] * (len(block.columns) - 1))
     out: list = [CondPageBreak(3 * cm), Paragraph(escape(block.title), styles["h2"]),
                  _grid(data, widths, header=True)]
     if block.note:
@@ -126,8 +127,8 @@ def _table(block: m.Table, styles: dict, width: float) -> list:
     return out + [Spacer(1, 4)]
 
 
-def _facts(block: m.Facts, styles: dict, width: float) -> list:
-    data = [[_cell(label, styles["cell"]), _cell(m.fr_value(value, kind), styles["cell"])]
+def _facts(block: m.Facts, styles: dict, width: float, tr: Words) -> list:
+    data = [[_cell(label, styles["cell"]), _cell(tr.value(value, kind), styles["cell"])]
             for label, value, kind in block.rows]
     table = _grid(data, [width * 0.42, width * 0.58], header=False)
     table.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), GREY)]))
@@ -141,7 +142,7 @@ def _figure(block: m.Figure, styles: dict, width: float) -> list:
     return [KeepTogether([image, Paragraph(escape(block.caption), styles["caption"])])]
 
 
-def _flowables(document: m.Document, styles: dict, width: float) -> list:
+def _flowables(document: m.Document, styles: dict, width: float, tr: Words) -> list:
     story: list = [Paragraph(escape(document.title), styles["title"]),
                    Paragraph(escape(document.subtitle), styles["subtitle"])]
     for index, section in enumerate(document.sections):
@@ -152,9 +153,9 @@ def _flowables(document: m.Document, styles: dict, width: float) -> list:
             if isinstance(block, m.Paragraph):
                 story.append(Paragraph(escape(block.text), styles[block.style]))
             elif isinstance(block, m.Facts):
-                story += _facts(block, styles, width)
+                story += _facts(block, styles, width, tr)
             elif isinstance(block, m.Table):
-                story += _table(block, styles, width)
+                story += _table(block, styles, width, tr)
             else:
                 story += _figure(block, styles, width)
     return story
@@ -162,11 +163,11 @@ def _flowables(document: m.Document, styles: dict, width: float) -> list:
 
 def render(document: m.Document, *, compact: bool = False) -> bytes:
     """The document as PDF bytes; ``compact`` uses smaller type (one-page commune sheet)."""
-    styles = _styles(compact)
+    styles, tr = _styles(compact), Words(document.lang)
     buffer = io.BytesIO()
     stamp = document.as_of.strftime("D:%Y%m%d000000+00'00'")
-    footer = (f"{document.title} — situation au {document.as_of:%d/%m/%Y} — "
-              f"rapport {document.report_id}")
+    footer = tr("{title} — situation au {day} — rapport {rid}", title=document.title,
+                day=tr.date(document.as_of), rid=document.report_id)
 
     def on_page(canvas, doc) -> None:
         # PDF dates come from the as-of date so two runs give the same file (issue 5).
@@ -175,7 +176,7 @@ def render(document: m.Document, *, compact: bool = False) -> bytes:
         canvas.setFont(styles["small"].fontName, 6.5)
         canvas.setFillColor(colors.grey)
         canvas.drawString(MARGIN, 0.8 * cm, footer)
-        canvas.drawRightString(A4[0] - MARGIN, 0.8 * cm, f"page {doc.page}")
+        canvas.drawRightString(A4[0] - MARGIN, 0.8 * cm, tr("page {n}", n=doc.page))
         canvas.restoreState()
 
     doc = SimpleDocTemplate(
@@ -183,7 +184,7 @@ def render(document: m.Document, *, compact: bool = False) -> bytes:
         bottomMargin=1.4 * cm, title=document.title, author="rollout",
         subject=document.subtitle, creator="rollout", invariant=1,
     )
-    story = _flowables(document, styles, doc.width)
+    story = _flowables(document, styles, doc.width, tr)
     if compact:
         # The commune sheet is one page (issue 5): shrink rather than spill over; page-flow
         # hints mean nothing inside a single frame.

@@ -14,7 +14,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from reports import model as m
+from reports.i18n import Words
 
+# Excel shows the reader's own separators; the date order and the euro sign follow the report.
 FORMATS = {
     "int": "#,##0",
     "days": "#,##0",
@@ -24,6 +26,8 @@ FORMATS = {
     "date": "DD/MM/YYYY",
     "datetime": "DD/MM/YYYY HH:MM",
 }
+FORMATS_EN = {**FORMATS, "euros": '"€"#,##0', "date": "YYYY-MM-DD",
+              "datetime": "YYYY-MM-DD HH:MM"}
 HEADER_FILL = PatternFill("solid", fgColor="EEF1F5")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -48,7 +52,7 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _write(ws, columns: list[m.Column], rows: list[list]) -> None:
+def _write(ws, columns: list[m.Column], rows: list[list], formats: dict[str, str]) -> None:
     ws.append([c.label for c in columns])
     for cell in ws[1]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
@@ -57,22 +61,23 @@ def _write(ws, columns: list[m.Column], rows: list[list]) -> None:
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = max(10, min(60, 9 * column.width + 4))
-        if column.kind in FORMATS:
+        if column.kind in formats:
             for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = FORMATS[column.kind]
+                cell.number_format = formats[column.kind]
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(2, len(rows) + 1)}"
 
 
-def _facts_sheet(ws, document: m.Document) -> None:
-    columns = [m.Column("section", "Partie", "text", 2), m.Column("label", "Élément", "text", 4),
-               m.Column("value", "Valeur", "text", 5)]
-    _write(ws, columns, [])
+def _facts_sheet(ws, document: m.Document, tr: Words, formats: dict[str, str]) -> None:
+    columns = [m.Column("section", tr("Partie"), "text", 2),
+               m.Column("label", tr("Élément"), "text", 4),
+               m.Column("value", tr("Valeur"), "text", 5)]
+    _write(ws, columns, [], formats)
     for section, facts in document.facts():
         for label, value, kind in facts.rows:
             ws.append([section, label, _value(value, kind)])
-            if kind in FORMATS:
-                ws.cell(ws.max_row, 3).number_format = FORMATS[kind]
+            if kind in formats:
+                ws.cell(ws.max_row, 3).number_format = formats[kind]
     ws.auto_filter.ref = f"A1:C{max(2, ws.max_row)}"
 
 
@@ -92,16 +97,19 @@ def _pack(payload: bytes, stamp: dt.date) -> bytes:
 
 def render(document: m.Document) -> bytes:
     """The document as an XLSX workbook."""
+    tr = Words(document.lang)
+    formats = FORMATS_EN if document.lang == "en" else FORMATS
     workbook = Workbook()
     taken: set[str] = set()
     summary = workbook.active
-    summary.title = _sheet_name("Synthèse", taken)
-    _facts_sheet(summary, document)
+    summary.title = _sheet_name(tr("Synthèse"), taken)
+    _facts_sheet(summary, document, tr, formats)
     tables = document.tables()
     if document.csv_table is not None:
         tables.append(document.csv_table)
     for table in tables:
-        _write(workbook.create_sheet(_sheet_name(table.name, taken)), table.columns, table.rows)
+        _write(workbook.create_sheet(_sheet_name(table.name, taken)), table.columns, table.rows,
+               formats)
     moment = dt.datetime.combine(document.as_of, dt.time())
     props = workbook.properties
     props.created = props.modified = moment

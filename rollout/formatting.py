@@ -111,3 +111,31 @@ def to_table(rows: list[list[str]], headers: list[str], right: set[int] | None =
     out = [line(headers), "  ".join("-" * w for w in widths)]
     out.extend(line(r) for r in rows)
     return "\n".join(out)
+
+
+def en_int(value: Any) -> str:
+    """``59696`` -> ``59,696`` (comma as thousands separator); missing -> ``–``."""
+    if _missing(value):
+        return "–"
+    return f"{int(value):,}"
+
+
+def en_share(value: Any, digits: int = 1) -> str:
+    """``0.4213`` -> ``42.1%``."""
+    if _missing(value):
+        return "–"
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def en_number(value: Any, digits: int = 2) -> str:
+    """``1234.5`` -> ``1,234.50``."""
+    if _missing(value):
+        return "–"
+    return f"{float(value):,.{digits}f}"
+
+
+def en_date(value: Any) -> str:
+    """``2018-03-31`` (ISO 8601: one reading on both sides of the Channel and the Atlantic)."""
+    if _missing(value):
+        return "–"
+    return pd.Timestamp(value).date().isoformat()
