@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pyproj import Transformer
 
+from geodata._input_files import read_input_bytes
 from geodata._sites_frame import SitesRead, _frame, _insee, _optional_date, _parse_table
 from geodata.errors import InputError, ProblemCollector
 from geodata.text import clean_cell, normalise_header, parse_decimal
@@ -20,12 +21,7 @@ _TO_WGS84 = Transformer.from_crs(2154, 4326, always_xy=True)
 def read_arcep_sites(path: str | Path) -> SitesRead:
     """Read an ARCEP "Mon réseau mobile" ``YYYY_Tn_sites_Metropole.csv`` file."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.single(
-            path.name, f"cannot read file ({exc.strerror})", code="not_found"
-        ) from None
+    data = read_input_bytes(path)
     table = _parse_table(path.name, data, ["code_op", "nom_op", "num_site", "site_5g"], None)
     table.columns = [normalise_header(c) for c in table.columns]
     has_wgs = {"latitude", "longitude"} <= set(table.columns)
