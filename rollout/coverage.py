@@ -9,6 +9,10 @@ over its area. Distances and areas are computed in a metric CRS (Lambert-93,
 EPSG:2154, by default); returned geometries are in that CRS, gaps snapped to a
 1 cm grid (:func:`snap_to_grid`). Covered areas need no snapping: a disc crosses a
 commune's edge, it never runs along it, so their intersection has no slivers.
+
+The parameters and input rules shared with :func:`coverage_history` live in
+:mod:`rollout._coverage_inputs`, the history itself in :mod:`rollout._coverage_history`;
+their public names are importable from here.
 """
 
 from __future__ import annotations
@@ -22,33 +26,34 @@ import pandas as pd
 import pyproj
 import shapely
 
-DEFAULT_RADII_M: dict[str, float] = {"NR 3500": 600, "NR 2100": 1000, "NR 700": 2000}
-DEFAULT_CRS = 2154
+from rollout._coverage_history import coverage_history
+from rollout._coverage_inputs import (
+    DEFAULT_CRS,
+    DEFAULT_RADII_M,
+    _home_communes,
+    _metric,
+    _require,
+    site_radius,
+    sites_geodataframe,
+)
+
+__all__ = [
+    "DEFAULT_CRS",
+    "DEFAULT_RADII_M",
+    "GRID_M",
+    "coverage_areas",
+    "coverage_history",
+    "coverage_share",
+    "gap_areas",
+    "in_service_5g",
+    "site_radius",
+    "sites_geodataframe",
+    "snap_to_grid",
+]
+
 # Snap grid for gap polygons, in metres of the metric CRS: far below any distance a planner
 # reads, far above the float noise of overlays and reprojections (~1e-9 m).
 GRID_M = 0.01
-
-
-def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; got {list(frame.columns)}")
-
-
-def _metric(frame: gpd.GeoDataFrame, crs: int | str, what: str) -> gpd.GeoDataFrame:
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
-        raise ValueError(f"{what} must be a GeoDataFrame with a CRS")
-    return frame.to_crs(crs)
-
-
-def sites_geodataframe(sites: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Points (EPSG:4326) for a sites frame that only has ``lon``/``lat`` columns."""
-    if isinstance(sites, gpd.GeoDataFrame):
-        return sites
-    _require(sites, ["lon", "lat"], "sites")
-    return gpd.GeoDataFrame(
-        sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326
-    )
 
 
 def in_service_5g(sites: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -56,11 +61,6 @@ def in_service_5g(sites: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     _require(sites, ["has_5g", "in_service_on"], "sites")
     dates = pd.to_datetime(sites["in_service_on"], errors="coerce")
     return sites[sites["has_5g"].astype(bool) & dates.notna() & (dates <= pd.Timestamp(as_of))]
-
-
-def site_radius(bands: Iterable[str], radii: Mapping[str, float]) -> float:
-    """Radius of the disc a site covers: its widest configured band, 0 if none is configured."""
-    return max((float(radii[b]) for b in bands if b in radii), default=0.0)
 
 
 def coverage_areas(
@@ -184,13 +184,6 @@ def _premises_inside(
     return totals, covered
 
 
-def _home_communes(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``points`` joined to the ``insee`` of the commune each lies in; others are dropped."""
-    in_commune = gpd.sjoin(points, communes[["insee", "geometry"]], predicate="intersects")
-    # A point on a shared border belongs to the first commune only.
-    return in_commune[~in_commune.index.duplicated()]
-
-
 def snap_to_grid(geometry: shapely.Geometry, grid_m: float = GRID_M) -> shapely.Geometry:
     """``geometry`` snap-rounded to a ``grid_m`` grid: valid, and still valid once reprojected."""
     # The grid is detached, else GEOS would snap every later overlay with the result to it.
@@ -230,174 +223,3 @@ def gap_areas(
     return gpd.GeoDataFrame(
         rows, columns=["operator_code", "insee", "as_of", "geometry"], geometry="geometry", crs=crs
     )
-
-
-def coverage_history(
-    sites_gdf: pd.DataFrame,
-    communes_gdf: gpd.GeoDataFrame,
-    dates: Iterable[dt.date],
-    premises_points: gpd.GeoDataFrame | None = None,
-    operators: Iterable[str] | None = None,
-    radii: Mapping[str, float] = DEFAULT_RADII_M,
-    crs: int | str = DEFAULT_CRS,
-) -> pd.DataFrame:
-    """:func:`coverage_share` of :func:`coverage_areas` on each of ``dates``, in one sweep.
-
-    Coverage only grows when a site enters service, so each site's disc is clipped to the
-    communes once and the dates are swept in order: a point's coverage is decided once (the
-    first day a disc holding it is in service), an area grows by the newly opened pieces only.
-
-    Parameters
-    ----------
-    sites_gdf, radii, crs : as for :func:`coverage_areas`.
-    communes_gdf, operators : as for :func:`coverage_share`, except that ``operators``
-        defaults to every operator with a 5G site, so each day has the same rows.
-    dates : the observation days; the result holds each distinct day once, ascending.
-    premises_points : as for :func:`coverage_share`, with optional ``valid_from`` and
-        ``valid_until`` dates: a point counts on the days ``d`` with
-        ``valid_from <= d < valid_until`` (a missing bound is open), e.g. one vintage
-        of a premises register.
-
-    Returns
-    -------
-    ``insee, operator_code, as_of, covered, premises, share, method``: for each day, the
-    communes in their given order, then operators sorted.
-    """
-    _require(sites_gdf, ["operator_code", "bands", "has_5g", "in_service_on"], "sites")
-    _require(communes_gdf, ["insee", "geometry"], "communes")
-    communes = _metric(communes_gdf, crs, "communes")
-    days = sorted(set(dates))
-    sites = _metric(sites_geodataframe(sites_gdf), crs, "sites")
-    fives = sites["has_5g"].astype(bool).to_numpy()
-    ops = sorted(
-        set(operators) if operators is not None else set(sites.loc[fives, "operator_code"])
-    )
-    discs, owner, opened = _discs(sites[fives], ops, radii)
-    stamps = np.array([pd.Timestamp(d).to_datetime64() for d in days], dtype="datetime64[ns]")
-    if premises_points is not None:
-        method = "premises_points"
-        points = _metric(premises_points, crs, "premises points")
-        covered, totals = _points_history(points, communes, discs, owner, opened, stamps, len(ops))
-    else:
-        method = "population_uniform"
-        _require(communes, ["population"], "communes (without premises points)")
-        population = communes["population"].astype(float).to_numpy()
-        area = communes.geometry.area.to_numpy()
-        covered_area = _area_history(communes, discs, owner, opened, stamps, len(ops))
-        # Population spread uniformly over the commune: covered = population x area share.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            spread = population[None, :, None] * covered_area / area[None, :, None]
-        covered = np.where((covered_area > 0) & (area[None, :, None] > 0), spread, 0.0)
-        totals = np.broadcast_to(population[None, :, None], covered.shape)
-    totals = np.broadcast_to(totals, covered.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(totals != 0, covered / totals, np.nan)
-    n_communes, n_ops = len(communes), len(ops)
-    return pd.DataFrame(
-        {
-            "insee": np.tile(np.repeat(communes["insee"].to_numpy(), n_ops), len(days)),
-            "operator_code": np.tile(np.array(ops, dtype=object), n_communes * len(days)),
-            "as_of": np.repeat(np.array(days, dtype=object), n_communes * n_ops),
-            "covered": covered.ravel(),
-            "premises": totals.ravel().astype(float),
-            "share": share.ravel(),
-            "method": method,
-        },
-        columns=["insee", "operator_code", "as_of", "covered", "premises", "share", "method"],
-    )
-
-
-def _discs(
-    fives: gpd.GeoDataFrame, ops: list[str], radii: Mapping[str, float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Discs of the dated 5G sites of ``ops`` with a radius: geometry, operator index, opening."""
-    opened = pd.to_datetime(fives["in_service_on"], errors="coerce").to_numpy("datetime64[ns]")
-    radius = np.array([site_radius(b, radii) for b in fives["bands"]], dtype=float)
-    index = {op: k for k, op in enumerate(ops)}
-    owner = np.array([index.get(str(o), -1) for o in fives["operator_code"]], dtype=int)
-    keep = ~np.isnat(opened) & (radius > 0) & (owner >= 0)
-    # Same polygons as coverage_areas, so both functions agree on every point and area.
-    discs = shapely.buffer(fives.geometry.to_numpy()[keep], radius[keep])
-    return discs, owner[keep], opened[keep]
-
-
-def _points_history(
-    points: gpd.GeoDataFrame,
-    communes: gpd.GeoDataFrame,
-    discs: np.ndarray,
-    owner: np.ndarray,
-    opened: np.ndarray,
-    stamps: np.ndarray,
-    n_ops: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Covered premises ``[day, commune, operator]`` and premises ``[day, commune, 1]``."""
-    weight = points["premises"].astype(float) if "premises" in points.columns else 1.0
-    bounds = {
-        name: pd.to_datetime(points[name], errors="coerce").to_numpy("datetime64[ns]")
-        if name in points.columns else np.full(len(points), np.datetime64("NaT"), "datetime64[ns]")
-        for name in ("valid_from", "valid_until")
-    }
-    frame = gpd.GeoDataFrame(
-        {"weight": weight, **bounds}, geometry=points.geometry.to_numpy(), crs=points.crs
-    )
-    homed = _home_communes(frame, communes.reset_index(drop=True))
-    home = homed["index_right"].to_numpy()
-    weight = np.nan_to_num(homed["weight"].to_numpy(float))  # a sum skips missing counts
-    # First day each point is covered by each operator: the earliest opening of a disc
-    # holding it (the point-in-disc test coverage_share makes against the union).
-    never = np.iinfo(np.int64).max
-    first = np.full((len(homed), n_ops), never, dtype=np.int64)
-    point_at, disc_at = shapely.STRtree(discs).query(
-        homed.geometry.to_numpy(), predicate="intersects"
-    )
-    np.minimum.at(first, (point_at, owner[disc_at]), opened[disc_at].view(np.int64))
-    valid_from = homed["valid_from"].to_numpy("datetime64[ns]")
-    valid_until = homed["valid_until"].to_numpy("datetime64[ns]")
-    n_communes = len(communes)
-    cells = home[:, None] * n_ops + np.arange(n_ops)[None, :]
-    covered = np.zeros((len(stamps), n_communes, n_ops))
-    totals = np.zeros((len(stamps), n_communes, 1))
-    for k, day in enumerate(stamps):
-        counts = (np.isnat(valid_from) | (valid_from <= day)) & (
-            np.isnat(valid_until) | (day < valid_until)
-        )
-        totals[k, :, 0] = np.bincount(home[counts], weight[counts], minlength=n_communes)
-        inside = counts[:, None] & (first <= day.astype(np.int64))
-        covered[k] = np.bincount(
-            cells[inside], np.broadcast_to(weight[:, None], inside.shape)[inside],
-            minlength=n_communes * n_ops,
-        ).reshape(n_communes, n_ops)
-    return covered, totals
-
-
-def _area_history(
-    communes: gpd.GeoDataFrame,
-    discs: np.ndarray,
-    owner: np.ndarray,
-    opened: np.ndarray,
-    stamps: np.ndarray,
-    n_ops: int,
-) -> np.ndarray:
-    """Covered area ``[day, commune, operator]``: running unions of the newly opened pieces."""
-    shapes = communes.geometry.to_numpy()
-    disc_at, commune_at = shapely.STRtree(shapes).query(discs, predicate="intersects")
-    pieces = shapely.intersection(discs[disc_at], shapes[commune_at])
-    order = np.argsort(opened[disc_at], kind="stable")
-    pieces, commune_at = pieces[order], commune_at[order]
-    operator_at, piece_opened = owner[disc_at][order], opened[disc_at][order]
-    areas = np.zeros((len(stamps), len(shapes), n_ops))
-    running: dict[tuple[int, int], shapely.Geometry] = {}
-    start = 0
-    for k, day in enumerate(stamps):
-        if k:
-            areas[k] = areas[k - 1]
-        stop = int(np.searchsorted(piece_opened, day, side="right"))
-        grown: dict[tuple[int, int], list[shapely.Geometry]] = {}
-        for at in range(start, stop):
-            grown.setdefault((int(commune_at[at]), int(operator_at[at])), []).append(pieces[at])
-        for cell, new in grown.items():
-            old = [running[cell]] if cell in running else []
-            running[cell] = shapely.union_all(old + new)
-            areas[(k, *cell)] = running[cell].area
-        start = stop
-    return areas
