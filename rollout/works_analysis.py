@@ -12,29 +12,18 @@ day, else ``ongoing`` (an open-ended work that has started stays ongoing).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from rollout._coverage_inputs import _metric, _require  # the same input checks as coverage
+
 DEFAULT_CRS = 2154
 LOCAL_TZ = "Europe/Paris"
 STATUSES = ("planned", "ongoing", "ended")
 _WORK_COLUMNS = ["source_id", "title", "kind", "start_at", "end_at", "geometry"]
-
-
-def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; got {list(frame.columns)}")
-
-
-def _metric(frame: gpd.GeoDataFrame, crs: int | str, what: str) -> gpd.GeoDataFrame:
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
-        raise ValueError(f"{what} must be a GeoDataFrame with a CRS")
-    return frame.to_crs(crs)
 
 
 def end_of_day(as_of: dt.date | pd.Timestamp) -> pd.Timestamp:
