@@ -118,48 +118,51 @@ def batches_table(batches: pd.DataFrame, tr: Words) -> Table:
                      "l'appui doit avoir la même empreinte."))
 
 
+# The assessment method (rollout.assessment's module docstring), one paragraph each.
+METHOD_TEXTS = (
+    "Série : un jalon d'un opérateur est évalué sur la série propre de cet opérateur dans "
+    "la commune lorsqu'elle existe (au moins une ligne), sinon sur la série tous opérateurs ; "
+    "la colonne « série » indique laquelle. Deux observations d'une même série le même jour : "
+    "la plus récemment importée est retenue.",
+    "Taux = locaux raccordables (+ raccordables à la demande, RAD, pour l'indicateur qui les "
+    "inclut) / locaux. Le dénominateur est le dernier décompte de locaux daté au plus tard du "
+    "jour de l'observation, à défaut le plus ancien connu ; deux décomptes du même jour : la "
+    "meilleure estimation ARCEP, puis INSEE (logements + établissements), puis IPE, puis les "
+    "autres méthodes par ordre alphabétique, et pour une même méthode le plus récemment "
+    "importé — le même choix pour la carte, les fiches communales et les rapports. "
+    "Un RAD inconnu rend cet indicateur "
+    "inconnu ; un nombre de locaux inconnu rend tout taux inconnu. Un taux supérieur à 100 % "
+    "est conservé et signalé.",
+    "Périmètre : à chaque date où une commune du périmètre a été observée, chaque commune "
+    "apporte sa dernière observation à cette date, et numérateurs et dénominateurs sont "
+    "additionnés (le critère juridique porte sur tout le périmètre ; les taux communaux sont "
+    "des indicateurs). Une date ne compte que lorsque toutes les communes ont une observation.",
+    "Échéance passée (échéance ≤ date de situation) : la valeur à l'échéance est la dernière "
+    "observation au plus tard à l'échéance. Jalon « atteint » si elle atteint la cible (et si "
+    "la part de RAD respecte le plafond éventuel) ; sinon la première observation ultérieure "
+    "qui l'atteint donne « atteint en retard », le retard étant sa date moins l'échéance ; "
+    "sinon « manqué », le retard étant la date de situation moins l'échéance (il court "
+    "encore).",
+    "Résolution trimestrielle : les données ARCEP sont trimestrielles. Un retard « atteint en "
+    "retard » est donc une borne supérieure : la cible a été atteinte à un moment entre "
+    "l'observation précédente et celle qui la constate.",
+    "Locaux manquants = plus petit nombre entier de locaux atteignant la cible (cible × "
+    "locaux, arrondi au supérieur) moins les locaux atteints, à la dernière observation au "
+    "plus tard à la date de situation ; jamais négatif, 0 si le jalon est atteint.",
+    "Échéance future : si la cible est déjà atteinte, « en bonne voie » ; sinon une droite des "
+    "moindres carrés sur les 4 dernières observations donne la date projetée ; « à risque » "
+    "si cette date est postérieure à l'échéance ou si la tendance est stable ou en baisse.",
+    "Moins de 2 observations, ou aucune observation à l'échéance : « données insuffisantes » ; "
+    "le calcul ne devine jamais. Sites 5G : dates de mise en service exactes (au jour).",
+    "Statut d'une commune sur la carte : son jalon le plus défavorable (manqué, à risque, "
+    "atteint en retard, données insuffisantes, en bonne voie, atteint) et son plus long "
+    "retard.",
+)
+
+
 def method_paragraphs(tr: Words) -> list[Paragraph]:
-    """The assessment method (rollout.assessment's module docstring)."""
-    texts = [
-        "Série : un jalon d'un opérateur est évalué sur la série propre de cet opérateur dans "
-        "la commune lorsqu'elle existe (au moins une ligne), sinon sur la série tous opérateurs ; "
-        "la colonne « série » indique laquelle. Deux observations d'une même série le même jour : "
-        "la plus récemment importée est retenue.",
-        "Taux = locaux raccordables (+ raccordables à la demande, RAD, pour l'indicateur qui les "
-        "inclut) / locaux. Le dénominateur est le dernier décompte de locaux daté au plus tard du "
-        "jour de l'observation, à défaut le plus ancien connu ; deux décomptes du même jour : la "
-        "meilleure estimation ARCEP, puis INSEE (logements + établissements), puis IPE, puis les "
-        "autres méthodes par ordre alphabétique, et pour une même méthode le plus récemment "
-        "importé — le même choix pour la carte, les fiches communales et les rapports. "
-        "Un RAD inconnu rend cet indicateur "
-        "inconnu ; un nombre de locaux inconnu rend tout taux inconnu. Un taux supérieur à 100 % "
-        "est conservé et signalé.",
-        "Périmètre : à chaque date où une commune du périmètre a été observée, chaque commune "
-        "apporte sa dernière observation à cette date, et numérateurs et dénominateurs sont "
-        "additionnés (le critère juridique porte sur tout le périmètre ; les taux communaux sont "
-        "des indicateurs). Une date ne compte que lorsque toutes les communes ont une observation.",
-        "Échéance passée (échéance ≤ date de situation) : la valeur à l'échéance est la dernière "
-        "observation au plus tard à l'échéance. Jalon « atteint » si elle atteint la cible (et si "
-        "la part de RAD respecte le plafond éventuel) ; sinon la première observation ultérieure "
-        "qui l'atteint donne « atteint en retard », le retard étant sa date moins l'échéance ; "
-        "sinon « manqué », le retard étant la date de situation moins l'échéance (il court "
-        "encore).",
-        "Résolution trimestrielle : les données ARCEP sont trimestrielles. Un retard « atteint en "
-        "retard » est donc une borne supérieure : la cible a été atteinte à un moment entre "
-        "l'observation précédente et celle qui la constate.",
-        "Locaux manquants = plus petit nombre entier de locaux atteignant la cible (cible × "
-        "locaux, arrondi au supérieur) moins les locaux atteints, à la dernière observation au "
-        "plus tard à la date de situation ; jamais négatif, 0 si le jalon est atteint.",
-        "Échéance future : si la cible est déjà atteinte, « en bonne voie » ; sinon une droite des "
-        "moindres carrés sur les 4 dernières observations donne la date projetée ; « à risque » "
-        "si cette date est postérieure à l'échéance ou si la tendance est stable ou en baisse.",
-        "Moins de 2 observations, ou aucune observation à l'échéance : « données insuffisantes » ; "
-        "le calcul ne devine jamais. Sites 5G : dates de mise en service exactes (au jour).",
-        "Statut d'une commune sur la carte : son jalon le plus défavorable (manqué, à risque, "
-        "atteint en retard, données insuffisantes, en bonne voie, atteint) et son plus long "
-        "retard.",
-    ]
-    return [Paragraph(tr(t)) for t in texts]
+    """The assessment method, one paragraph per rule."""
+    return [Paragraph(tr(t)) for t in METHOD_TEXTS]
 
 
 def denominators_table(frame: pd.DataFrame, tr: Words) -> Table:
