@@ -120,5 +120,5 @@ def build(session: Session, as_of: dt.date, *, with_charts: bool = True,
     return Document("council", tr("Synthèse pour le conseil métropolitain"),
                     tr("Déploiement de la fibre dans les communes : situation au {day}",
                        day=tr.date(as_of)),
-                    as_of, rid, sections, filename=f"{tr('conseil')}-{as_of.isoformat()}",
+                    as_of, rid, sections, filename=f"conseil-{as_of.isoformat()}",
                     lang=lang)

@@ -37,6 +37,11 @@ def check_language(lang: str) -> str:
     return lang
 
 
+def recorded_language(lang: str) -> dict[str, str]:
+    """A report's audited ``lang``: none for French (the default, as in older events), else it."""
+    return {} if check_language(lang) == "fr" else {"lang": lang}
+
+
 def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 

@@ -333,7 +333,7 @@ def build(session: Session, code: str, as_of: dt.date, *, with_charts: bool = Tr
                              code=code),
         tr("Engagements de déploiement FttH : situation au {day}", day=tr.date(as_of)), as_of,
         rid, sections, csv_table=csv_columns.rows_table(own, breakdown, names, batches, tr),
-        filename=f"{tr('retard')}-{code}-{as_of.isoformat()}", lang=lang)
+        filename=f"retard-{code}-{as_of.isoformat()}", lang=lang)
 
 
 def _evidence_table(own: pd.DataFrame, batches: pd.DataFrame, tr: Words) -> Table:

@@ -242,7 +242,6 @@ EN: dict[str, str] = {
     "lot du dénominateur": "batch of the denominator",
     "true : au moins un lot cité est synthétique": "true: at least one cited batch is synthetic",
     # Operator-delay report (reports.operator_delay).
-    "retard": "delay",
     "Rapport de retard — {operator} ({code})": "Delay report — {operator} ({code})",
     "Engagements de déploiement FttH : situation au {day}":
         "FttH rollout commitments: status as of {day}",
@@ -395,7 +394,6 @@ EN: dict[str, str] = {
         "Fibre and operators' commitments: status as of {day}",
     "En bref": "At a glance",
     # Council summary (reports.council).
-    "conseil": "council",
     "Rang": "Rank",
     "Objectifs manqués": "Targets missed",
     "Part raccordable": "Connectable share",

@@ -5,6 +5,8 @@
 Every download is written to the audit log (issue 7) in the transaction that read its data:
 the report id printed in its footer, and as fingerprint the sha256 of the delivered file
 (reports are deterministic, so the same data and as-of give the same file and digest).
+Reports follow the page language (:func:`webmap.i18n.current_language`: ``?lang=``, cookie,
+Accept-Language, French); English downloads are audited with ``lang: en``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from geodata.errors import InputError
 from rollout import audit
 from rollout.db import session_scope
 from webmap.auth import current_user, requires
+from webmap.i18n import current_language
 from webmap.params import AS_OF_MAX, AS_OF_MIN
 from webmap.security import allow_inline_styles
 
@@ -55,13 +58,16 @@ def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
           allowed: tuple[str, ...]) -> Response:
     if fmt not in allowed:
         abort(404, description=f"format {fmt!r} not offered; expected one of {list(allowed)}")
-    as_of = _as_of()
+    from reports.i18n import recorded_language
+
+    as_of, lang = _as_of(), current_language()
     user = current_user()
     try:
         with session_scope(current_app.extensions["rollout_engine"]) as session:
-            rendered = build(session, as_of, fmt)
+            rendered = build(session, as_of, fmt, lang)
             report_id, payload = rendered.report_id, rendered.payload
-            asked = {**key, "as_of": as_of, "format": fmt, "via": "web"}
+            asked = {**key, "as_of": as_of, "format": fmt, "via": "web",
+                     **recorded_language(lang)}
             audit.record_report(session, kind, asked, report_id,
                                 hashlib.sha256(payload).hexdigest(),
                                 user.username if user is not None else None)
@@ -70,8 +76,11 @@ def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
     if fmt == "html":
         allow_inline_styles(payload.decode("utf-8"))
     disposition = "inline" if fmt in ("pdf", "html") else "attachment"
-    return Response(payload, mimetype=MIMETYPES[fmt], headers={
+    response = Response(payload, mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f'{disposition}; filename="{name}-{as_of.isoformat()}.{fmt}"'})
+    # The language comes from the query, the cookie or Accept-Language: caches must key on them.
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
 
 
 @reports_bp.get("/operators/<code>/delay-report.<fmt>")
@@ -80,7 +89,8 @@ def operator_delay(code: str, fmt: str) -> Response:
     """Operator-delay report (pdf, xlsx, csv, html): legal staff only."""
     from reports import OPERATOR_DELAY_FORMATS, operator_delay_report
 
-    return _send(lambda session, as_of, fmt: operator_delay_report(session, code, as_of, fmt),
+    return _send(lambda session, as_of, fmt, lang: operator_delay_report(session, code, as_of,
+                                                                         fmt, lang),
                  "operator-delay", {"operator": code}, f"retard-{code}", fmt,
                  OPERATOR_DELAY_FORMATS)
 
@@ -91,7 +101,8 @@ def commune_sheet(insee: str, fmt: str) -> Response:
     """One-page commune sheet (pdf, html)."""
     from reports import COMMUNE_SHEET_FORMATS, commune_sheet_report
 
-    return _send(lambda session, as_of, fmt: commune_sheet_report(session, insee, as_of, fmt),
+    return _send(lambda session, as_of, fmt, lang: commune_sheet_report(session, insee, as_of,
+                                                                        fmt, lang),
                  "commune", {"commune": insee}, f"commune-{insee}", fmt, COMMUNE_SHEET_FORMATS)
 
 

@@ -36,9 +36,14 @@ def export_gpkg(obj: Context, file: Path, as_of) -> None:
     click.echo(f"GeoPackage écrit : {file} — couches : {', '.join(names)}")
 
 
+# The languages of reports.i18n.LANGUAGES, spelt here so the CLI loads without the reports.
+LANG_OPTION = click.option("--lang", type=click.Choice(["fr", "en"]), default="fr",
+                           show_default=True, help="Language of the report.")
+
+
 @click.group("report")
 def report_group() -> None:
-    """Compliance reports (French): operator delays, commune sheet, council summary."""
+    """Compliance reports (French, or English with --lang en): delays, commune, council."""
 
 
 def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, build) -> None:
@@ -67,14 +72,19 @@ def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, bui
 @click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx", "csv", "html"]),
               required=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@LANG_OPTION
 @click.pass_obj
 @fail_on_bad_input
-def report_operator_delay(obj: Context, operator: str, as_of, fmt: str, output: Path) -> None:
+def report_operator_delay(obj: Context, operator: str, as_of, fmt: str, output: Path,
+                          lang: str) -> None:
     """For legal staff: each missed milestone, since when, by how many premises, evidence."""
     from reports import operator_delay_report
+    from reports.i18n import recorded_language
 
-    _make_report(obj, "operator-delay", {"operator": operator, "format": fmt}, as_of, output,
-            lambda session, day: operator_delay_report(session, operator, day, fmt))
+    _make_report(obj, "operator-delay",
+                 {"operator": operator, "format": fmt, **recorded_language(lang)},
+                 as_of, output,
+                 lambda session, day: operator_delay_report(session, operator, day, fmt, lang))
 
 
 @report_group.command("commune")
@@ -82,25 +92,30 @@ def report_operator_delay(obj: Context, operator: str, as_of, fmt: str, output: 
 @click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), required=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@LANG_OPTION
 @click.pass_obj
 @fail_on_bad_input
-def report_commune(obj: Context, insee: str, as_of, fmt: str, output: Path) -> None:
+def report_commune(obj: Context, insee: str, as_of, fmt: str, output: Path, lang: str) -> None:
     """For elected officials: one page on a commune."""
     from reports import commune_sheet_report
+    from reports.i18n import recorded_language
 
-    _make_report(obj, "commune", {"commune": insee, "format": fmt}, as_of, output,
-            lambda session, day: commune_sheet_report(session, insee, day, fmt))
+    _make_report(obj, "commune", {"commune": insee, "format": fmt, **recorded_language(lang)},
+                 as_of, output,
+                 lambda session, day: commune_sheet_report(session, insee, day, fmt, lang))
 
 
 @report_group.command("council")
 @click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), required=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@LANG_OPTION
 @click.pass_obj
 @fail_on_bad_input
-def report_council(obj: Context, as_of, fmt: str, output: Path) -> None:
+def report_council(obj: Context, as_of, fmt: str, output: Path, lang: str) -> None:
     """For the council: all communes ranked, counts by status, attention first."""
     from reports import council_report
+    from reports.i18n import recorded_language
 
-    _make_report(obj, "council", {"format": fmt}, as_of, output,
-            lambda session, day: council_report(session, day, fmt))
+    _make_report(obj, "council", {"format": fmt, **recorded_language(lang)}, as_of, output,
+                 lambda session, day: council_report(session, day, fmt, lang))
