@@ -19,7 +19,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from flask import Flask
 
 from reports import (
     commune_sheet_report,
@@ -33,10 +32,12 @@ from reports.translations import EN
 from rollout import compliance, formatting
 from rollout.cli import main
 from rollout.db import make_engine, session_scope
+from tests import test_reports
 from tests.builders import SQUARE_A, SQUARE_B, write_arcep_2020, write_communes
 from tests.test_reports import AS_OF, STATUS_FR, cli_json, pdf_text, spaced
 
 REPORTS = Path(__file__).parent.parent / "reports"
+client = test_reports.client  # the reports blueprint in a bare Flask app, on the demo data
 STATUS_EN = {"met": "met", "met_late": "met late", "missed": "missed", "at_risk": "at risk",
              "on_track": "on track", "no_data": "insufficient data"}
 # Words of the French reports that never occur in the demo data (names, agreements, files).
@@ -309,17 +310,6 @@ def test_cli_lang_en_writes_english_and_audits_the_language(db_url, tmp_path):
     result = _cli(db_url, *base, str(tmp_path / "x.xlsx"), "--lang", "de")
     assert result.exit_code == 2 and "Invalid value for '--lang'" in result.output
     assert not (tmp_path / "x.xlsx").exists()
-
-
-@pytest.fixture
-def client(demo_url):
-    from webmap.reports_views import reports_bp
-
-    app = Flask(__name__)
-    app.extensions["rollout_engine"] = make_engine(demo_url)
-    app.register_blueprint(reports_bp)
-    yield app.test_client()
-    app.extensions["rollout_engine"].dispose()
 
 
 def test_web_downloads_follow_the_page_language(client, both):
