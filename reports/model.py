@@ -14,13 +14,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.i18n import value_text
-
-
-def fr_value(value: Any, kind: str) -> str:
-    """French text for a raw value of ``kind`` (missing values read ``–``)."""
-    return value_text(value, kind, "fr")
-
 
 @dataclass(frozen=True)
 class Column:
@@ -86,7 +79,7 @@ class Section:
 
 @dataclass
 class Document:
-    """A whole report: metadata, sections and the flat table the CSV export writes."""
+    """A whole report: metadata, sections, the flat table the CSV export writes, its ``lang``."""
 
     kind: str
     title: str
