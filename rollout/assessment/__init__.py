@@ -158,10 +158,13 @@ def _frame(inp: _Inputs, src: np.ndarray, geo: np.ndarray, out: dict, as_of: int
             values = _dates(values)
         elif name in _INT_COLUMNS:
             missing = np.isnan(values)
-            values = pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+            ints = np.zeros(len(values), np.int64)  # one new array, no float temporary
+            np.copyto(ints, values, casting="unsafe", where=~missing)
+            values = pd.arrays.IntegerArray(ints, missing)
         if isinstance(values, np.ndarray) and values.dtype == object:
-            # Text and dates stay Python objects with None for missing (not NaN), uninferred.
-            values = pd.Series(values, dtype=object)
+            # Text and dates stay Python objects with None for missing (not NaN), uninferred;
+            # the arrays are this run's own: wrapped, not copied.
+            values = pd.Series(values, dtype=object, copy=False)
         columns[name] = values
     # The columns are fresh arrays of this run: wrapped, not copied (35 columns x 560 k rows).
     return pd.DataFrame(columns, copy=False)
