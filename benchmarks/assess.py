@@ -7,11 +7,12 @@ Generates (once, in ``DIR`` or a temp folder) the communes, premises counts, qua
 35,000 communes x 4 operators x 4 milestones = 560,000 milestones, 5.2 M observations.
 Times ``rollout.assessment.assess`` on all of them as of 31 March 2026 -- the first call of
 the process (the headline: fresh memory included), then the same inputs with the progress
-keys as text rather than categoricals, then the median of three more calls -- then a plain Python
-loop (series pre-grouped in a dict, then one milestone at a time: value at the due date,
-first later observation reaching the target, least-squares trend) over a random sample of
-``--sample`` milestones, extrapolated to all of them; the loop's statuses must match the
-engine's on the sample. Ends with ``assess_seconds=<s> speedup_vs_loop=<ratio>``.
+keys as text rather than categoricals, then the median of three more calls, then one call with
+the blocks of communes in a single thread and one without blocks (same result required) -- then
+a plain Python loop (series pre-grouped in a dict, then one milestone at a time: value at the
+due date, first later observation reaching the target, least-squares trend) over a random
+sample of ``--sample`` milestones, extrapolated to all of them; the loop's statuses must match
+the engine's on the sample. Ends with ``assess_seconds=<s> speedup_vs_loop=<ratio>``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.make_national import generate  # noqa: E402
 from rollout.assessment import TREND_POINTS, assess  # noqa: E402
+from rollout.assessment import _blocks as blocks  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 31)
 
@@ -168,6 +170,18 @@ def main() -> None:
         warm.append(time.perf_counter() - start)
     print(f"assess(), three more calls: {' '.join(f'{w:.2f}' for w in warm)} s "
           f"(median {np.median(warm):.2f} s)")
+    for label, settings in (("blocks in one thread", {"WORKERS": 1}),
+                            ("one pass over every row", {"BLOCK_ROWS": 1 << 62})):
+        saved = {name: getattr(blocks, name) for name in settings}
+        for name, value in settings.items():
+            setattr(blocks, name, value)
+        start = time.perf_counter()
+        alike = assess(**inputs, as_of=AS_OF)
+        print(f"assess(), {label} (a later call): {time.perf_counter() - start:.2f} s")
+        for name, value in saved.items():
+            setattr(blocks, name, value)
+        pd.testing.assert_frame_equal(alike, result)
+    del alike
     sample = np.sort(np.random.default_rng(8).choice(n, size=min(args.sample, n), replace=False))
     as_of = int(np.datetime64(AS_OF, "D").astype(np.int64))
     grouping, loop_seconds, statuses = run_loop(inputs, sample, as_of)
