@@ -19,7 +19,7 @@ from flask import Flask
 
 from rollout import audit
 from rollout.db import session_scope
-from tests.web_login import PASSWORD, csrf_token, ensure_user, sign_in
+from tests.web_login import PASSWORD, csrf_token, ensure_user, put_in_session, sign_in
 from webmap import create_app, env_flag
 from webmap.auth import LoginLimiter, requires
 
@@ -274,8 +274,7 @@ def test_report_html_styles_are_allowed_by_hash(app):
 def test_report_download_is_audited_with_id_and_fingerprint(app):
     client = app.test_client()
     ensure_user(client, "audit-legal", "legal")
-    with client.session_transaction() as session:
-        session["user"] = "audit-legal"
+    put_in_session(client, "audit-legal")
     response = client.get("/operators/FRTE/delay-report.html?as_of=2023-01-01")
     assert response.status_code == 200
     footer = re.search(r"rapport ([0-9A-F]{12})</footer>", response.get_data(as_text=True))

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from rollout import accounts
 from rollout.db import session_scope
-from webmap.auth import SESSION_USER
+from rollout.models import UserAccount
+from webmap.auth import SESSION_CREDENTIAL, SESSION_USER, credential_stamp
 
 PASSWORD = "correct horse battery staple"
 
@@ -26,9 +28,23 @@ def sign_in(client: FlaskClient, role: str = "admin") -> str:
     """Put the user ``test-<role>`` in the client's session; returns the username."""
     username = f"test-{role}"
     ensure_user(client, username, role)
+    put_in_session(client, username)
+    return username
+
+
+def put_in_session(client: FlaskClient, username: str, stamped: bool = True) -> None:
+    """Sign ``username`` in as the login form does: name and credential stamp (or the name
+    alone, as sessions signed in before stamps existed)."""
+    app = client.application
+    with session_scope(app.extensions["rollout_engine"]) as db:
+        password_hash = db.scalar(
+            select(UserAccount.password_hash).where(UserAccount.username == username))
+    with app.test_request_context():
+        stamp = credential_stamp(password_hash)
     with client.session_transaction() as session:
         session[SESSION_USER] = username
-    return username
+        if stamped:
+            session[SESSION_CREDENTIAL] = stamp
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

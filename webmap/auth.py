@@ -10,8 +10,8 @@ Refusals: an anonymous visitor is sent to the login page (302) or gets a 401 JSO
 under ``/api/``; a signed-in user without the permission gets 403.
 
 A session carries a stamp of its account's password hash: a new password (web page or
-``rollout users set-password``) ends every other session of that account. A session signed in
-before stamps existed gets its stamp on its next request.
+``rollout users set-password``) ends every other session of that account. A session without
+a stamp (signed in before stamps existed) must sign in again.
 """
 
 from __future__ import annotations
@@ -204,9 +204,11 @@ def _load_user() -> None:
         row = db.execute(select(UserAccount.role, UserAccount.active, UserAccount.password_hash)
                          .where(UserAccount.username == name)).first()
     stamp = None if row is None else credential_stamp(row.password_hash)
-    # Sessions signed in before stamps existed (and test helpers) adopt the current one.
+    # A session without a stamp (signed in before stamps existed) is signed out like a stale
+    # one: adopting the current stamp would let a cookie unused since a password change
+    # outlive that change.
     if (stamp is None or not row.active
-            or not hmac.compare_digest(session.setdefault(SESSION_CREDENTIAL, stamp), stamp)):
+            or not hmac.compare_digest(session.get(SESSION_CREDENTIAL, ""), stamp)):
         session.pop(SESSION_USER, None)
         session.pop(SESSION_CREDENTIAL, None)
         return
