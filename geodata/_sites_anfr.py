@@ -92,7 +92,7 @@ def read_anfr(path: str | Path) -> SitesRead:
             # 16 characters: the width of radio_site.operator_code.
             code = (
                 re.sub(r"[^A-Z0-9]+", "_", normalise_header(name).upper())[:16].strip("_")
-                or f"ADM{adm_id}"
+                or f"ADM{re.sub(r'[^A-Z0-9]+', '', adm_id.upper())}"[:16]
             )
             unknown_ops[name] = unknown_ops.get(name, 0) + 1
         systems, bands, first_5g = emitters.get(sta, ([], [], None))

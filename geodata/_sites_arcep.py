@@ -12,6 +12,7 @@ from pyproj import Transformer
 from geodata._input_files import read_input_bytes
 from geodata._sites_frame import SitesRead, _frame, _insee, _optional_date, _parse_table
 from geodata.errors import InputError, ProblemCollector
+from geodata.operator_codes import is_code, refusal
 from geodata.text import clean_cell, normalise_header, parse_decimal
 
 _ARCEP_BANDS = {f"site_5g_{mhz}_m_hz": f"NR {mhz}" for mhz in (700, 800, 1800, 2100, 3500)}
@@ -50,10 +51,13 @@ def read_arcep_sites(path: str | Path) -> SitesRead:
             problems,
         )
         station = clean_cell(rec.get("id_station_anfr", "")) or clean_cell(rec["num_site"])
+        code = clean_cell(rec["code_op"])
+        if not is_code(code, ["mobile"]):
+            problems.add(refusal(["mobile"]), row=line, column="code_op", value=code)
         rows.append(
             {
                 "station_id": station,
-                "operator_code": clean_cell(rec["code_op"]),
+                "operator_code": code,
                 "operator_name": clean_cell(rec["nom_op"]),
                 "insee": _insee(rec.get("insee_com", ""), line, warnings),
                 "lon": lon,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from geodata._arcep_tables import MAX_TITLE_ROWS, _load_tables, _Table
 from geodata.errors import InputError, ProblemCollector
+from geodata.operator_codes import is_code, refusal
 from geodata.text import (
     clean_cell,
     find_quarter,
@@ -239,7 +240,7 @@ def _commune_records(
             if name in _INT_COLUMNS:
                 record[name] = _count(table, row_number, index, value, coll)
             elif name in ("committed_operators", "oi"):
-                record[name] = _codes(value)
+                record[name] = _codes(table, row_number, index, value, coll)
             elif name == "epci_siren":
                 record[name] = _epci(value)
             else:
@@ -326,9 +327,14 @@ def _count(
     return count
 
 
-def _codes(value: object) -> str:
+def _codes(table: _Table, row_number: int, index: int | None, value: object,
+           coll: ProblemCollector) -> str:
     """Operator codes joined by '-' ('FRTE - SFR0' -> 'FRTE-SFR0'; '-' -> '')."""
-    return "-".join(t.strip() for t in clean_cell(value).split("-") if t.strip())
+    codes = [t.strip() for t in clean_cell(value).split("-") if t.strip()]
+    for code in codes:
+        if not is_code(code, ["fixed"]):
+            coll.add(refusal(["fixed"]), row=row_number, column=table.header[index], value=code)
+    return "-".join(codes)
 
 
 def _epci(value: object) -> str | None:

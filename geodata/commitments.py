@@ -30,6 +30,7 @@ from geodata._commitments_template import (
     write_template,
 )
 from geodata.errors import InputError, ProblemCollector
+from geodata.operator_codes import is_code, refusal
 from geodata.text import (
     clean_cell,
     normalise_insee,
@@ -53,6 +54,8 @@ __all__ = [
     "write_template",
 ]
 
+# Fixed-network (FTTH) and mobile (5G) agreements.
+OPERATOR_KINDS = ("fixed", "mobile")
 # Agreement fields repeated on every row; (column, key in the agreements frame).
 _AGREEMENT_FIELDS = (
     ("agreement_name", "name"),
@@ -154,6 +157,9 @@ class _RowReader:
             if not text:
                 continue
             value: object = text.upper() if column == "operator_code" else text
+            if column == "operator_code" and not is_code(text.upper(), OPERATOR_KINDS):
+                self.problems.add(refusal(OPERATOR_KINDS), row=row, column=column, value=text)
+                continue
             if column == "signed_on":
                 try:
                     value = parse_date(cells[column])

@@ -40,6 +40,7 @@ from geodata._premises_values import (
     status_key,
 )
 from geodata.errors import InputError
+from geodata.operator_codes import is_code, refusal
 from geodata.text import NUL_REASON, detect_encoding, nul_line
 
 __all__ = [
@@ -149,9 +150,12 @@ class PremisesFile:
         else:
             premises, estimated = self._size_class_premises(cols.get("size_class"), rows.index)
         operator = cols.get("operator_code", pd.Series(None, index=rows.index, dtype=object))
+        upper = _per_value(operator, str.upper)
+        bad = upper.isin([c for c in upper.dropna().unique() if not is_code(c, ["fixed"])])
+        problems.add_mask(bad, rows, name("operator_code"), operator, refusal(["fixed"]))
         out = pd.DataFrame({
             "building_id": building_id.astype("str"),
-            "operator_code": _per_value(operator, str.upper).astype("str"),
+            "operator_code": upper.astype("str"),
             "insee": _insee(cols.get("insee"), rows, name("insee"), problems),
             "lon": lon, "lat": lat, "premises": premises, "premises_estimated": estimated,
             "status": _status(cols["status"], rows, name("status"), problems),

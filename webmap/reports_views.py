@@ -22,6 +22,7 @@ from geodata.errors import InputError
 from rollout import audit
 from rollout.db import session_scope
 from webmap.auth import current_user, requires
+from webmap.disposition import content_disposition
 from webmap.i18n import current_language
 from webmap.params import AS_OF_MAX, AS_OF_MIN
 from webmap.security import allow_inline_styles
@@ -75,9 +76,9 @@ def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
         abort(404, description=str(exc.problems[0].reason))
     if fmt == "html":
         allow_inline_styles(payload.decode("utf-8"))
-    disposition = "inline" if fmt in ("pdf", "html") else "attachment"
     response = Response(payload, mimetype=MIMETYPES[fmt], headers={
-        "Content-Disposition": f'{disposition}; filename="{name}-{as_of.isoformat()}.{fmt}"'})
+        "Content-Disposition": content_disposition(f"{name}-{as_of.isoformat()}.{fmt}",
+                                                   inline=fmt in ("pdf", "html"))})
     # The language comes from the query, the cookie or Accept-Language: caches must key on them.
     response.vary.update(("Accept-Language", "Cookie"))
     return response

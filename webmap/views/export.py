@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from rollout import queries
 from webmap import data, db_session, params
 from webmap.auth import requires
+from webmap.disposition import content_disposition
 from webmap.layers import LAYERS
 
 bp = Blueprint("export", __name__)
@@ -64,4 +65,4 @@ def geopackage() -> Response:
             write_geopackage(session, as_of, path)
         payload = path.read_bytes()
     return Response(payload, mimetype="application/geopackage+sqlite3", headers={
-        "Content-Disposition": f'attachment; filename="rollout-{as_of.isoformat()}.gpkg"'})
+        "Content-Disposition": content_disposition(f"rollout-{as_of.isoformat()}.gpkg")})

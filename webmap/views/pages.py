@@ -10,6 +10,7 @@ from rollout.formatting import to_csv
 from rollout.operators import KNOWN_OPERATORS
 from webmap import charts, data, db_session, mapview, params
 from webmap.auth import requires
+from webmap.disposition import content_disposition
 from webmap.errors import not_found
 from webmap.i18n import translate
 
@@ -82,7 +83,7 @@ def communes_csv() -> Response:
         table = _figures_table(session, as_of)
     columns = CSV_COLUMNS + [c for c in ("status", "delay_days", "sites_5g") if c in table]
     return Response(to_csv(table, columns), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="communes-{as_of.isoformat()}.csv"'})
+        "Content-Disposition": content_disposition(f"communes-{as_of.isoformat()}.csv")})
 
 
 @bp.route("/communes/<insee>")
