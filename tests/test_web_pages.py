@@ -43,8 +43,8 @@ def client(app):
 
 
 def _map_config(html: str) -> dict:
-    found = re.search(r'<script type="application/json" id="map-config">(.*?)</script>', html,
-                      re.S)
+    found = re.search(r'<script type="application/json" id="map-config"[^>]*>(.*?)</script>',
+                      html, re.S)
     assert found, "the map page carries its configuration"
     return json.loads(found.group(1))
 
@@ -72,10 +72,14 @@ def test_map_page(client):
     assert config["quarterLabels"][3] == "T2 2018 (synthétique)"
     assert {"share", "status", "delay"} <= set(config["indicators"])
     assert 'id="quarter"' in html and "leaflet-search" in html and "/static/js/map.js" in html
-    # The popup names the figure, its date, its source and links to the commune page.
-    lille = config["popups"]["59350"]
-    assert "Lille" in lille and "30/09/2026" in lille and 'href="/communes/59350"' in lille
-    assert "2026t3-obs-thd-synthetique-mel.csv" in lille
+    # The popup names the figure, its date, its source; map.js links it to the commune page.
+    lille = dict(config["popups"]["59350"])
+    assert lille["Observé le"] == "30/09/2026"
+    assert lille["Source"] == "2026t3-obs-thd-synthetique-mel.csv (synthétique)"
+    assert config["communeUrl"].replace(config["placeholder"], "59350") == "/communes/59350"
+    names = {f["properties"]["insee"]: f["properties"]["name"]
+             for f in config["communes"]["features"]}
+    assert len(names) == 95 and names["59350"] == "Lille"
 
 
 def test_banner_derives_real_and_synthetic_periods_from_the_batches(client):
@@ -251,9 +255,10 @@ def test_configured_basemap_is_the_only_outside_url(demo_url):
                       "SECRET_KEY": "test", "TILES": tiles, "TILES_ATTRIBUTION": "© example"})
     response = app.test_client().get("/")
     html = response.get_data(as_text=True)
-    assert tiles in html
-    assert external_urls(html) == [tiles]
-    assert external_urls(html, allow_tiles=True) == []
+    # The basemap travels as data (map.js adds the tile layer): no asset URL in the page.
+    assert _map_config(html)["tiles"] == {"url": tiles, "attribution": "© example",
+                                          "maxZoom": 18}
+    assert external_urls(html) == []
     assert "img-src 'self' data: https://tile.example.org" in (
         response.headers["Content-Security-Policy"])
     app.extensions["rollout_engine"].dispose()

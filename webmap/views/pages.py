@@ -13,6 +13,7 @@ from webmap.auth import requires
 from webmap.disposition import content_disposition
 from webmap.errors import not_found
 from webmap.i18n import translate
+from webmap.layers import LAYERS
 
 bp = Blueprint("pages", __name__)
 
@@ -46,7 +47,8 @@ def index() -> str:
         parts = data.cached(
             session, ("map", as_of, g.lang, indicator, tiles, attribution,
                       data.compliance() is not None),
-            lambda: mapview.build_map(session, as_of, g.lang, tiles, attribution, indicator),
+            lambda: mapview.build_map(session, as_of, g.lang, tiles, attribution, indicator,
+                                      frozenset(LAYERS)),
         )
     return render_template("map.html", map=parts, as_of=as_of)
 
