@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geodata.errors import InputError, Problem, ProblemCollector
 from geodata.text import clean_cell
 
 COLUMNS = (
@@ -37,6 +38,29 @@ class WorksRead:
     source_format: str
     warnings: list[str] = field(default_factory=list)
     feed: dict[str, Any] = field(default_factory=dict)
+    # Rows left out by ``skip_invalid`` (third-party feeds), one problem or more per row.
+    rejected: list[Problem] = field(default_factory=list)
+
+
+def keep_valid(
+    records: list[dict[str, Any]], problems: ProblemCollector, skip_invalid: bool
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """The records to load and the problems of the rows left out.
+
+    Without ``skip_invalid`` any problem refuses the file (evidence files are all or
+    nothing). With it, rows with problems are left out and returned as rejected rows; a
+    problem of the whole file (no row) still refuses it, and so does a file whose every
+    row is bad (nothing would be loaded).
+    """
+    if not problems:
+        return records, []
+    if not skip_invalid or any(p.row is None for p in problems.problems):
+        problems.raise_if_any()
+    bad = {p.row for p in problems.problems}
+    kept = [r for r in records if r["source_row"] not in bad]
+    if not kept:
+        raise InputError(list(problems.problems), code="bad_value")
+    return kept, list(problems.problems)
 
 
 def parse_instant(value: object, *, end: bool = False) -> tuple[pd.Timestamp, bool]:

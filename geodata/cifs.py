@@ -21,6 +21,7 @@ from typing import Any
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
+from geodata._works_frame import keep_valid
 from geodata.errors import InputError, ProblemCollector
 from geodata.text import clean_cell, detect_encoding
 from geodata.works import (
@@ -45,8 +46,11 @@ _FIELDS = (
 )
 
 
-def read_cifs(path: str | Path) -> WorksRead:
-    """Read a Waze CIFS feed (XML or JSON, chosen by content) into the canonical works frame."""
+def read_cifs(path: str | Path, *, skip_invalid: bool = False) -> WorksRead:
+    """Read a Waze CIFS feed (XML or JSON, chosen by content) into the canonical works frame.
+
+    ``skip_invalid`` leaves bad incidents out and returns them as rejected rows.
+    """
     path = Path(path)
     data = read_input_bytes(path)
     if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
@@ -59,11 +63,11 @@ def read_cifs(path: str | Path) -> WorksRead:
         record, local = _record(number, incident, problems)
         records.append(record)
         local_times += local
-    problems.raise_if_any()
+    records, rejected = keep_valid(records, problems, skip_invalid)
     warnings = []
     if local_times:
         warnings.append(f"{local_times} time(s) without a UTC offset read as {LOCAL_TZ} local time")
-    return WorksRead(works_frame(records), "cifs", warnings)
+    return WorksRead(works_frame(records), "cifs", warnings, rejected=rejected)
 
 
 def _xml_incidents(file: str, data: bytes) -> list[dict[str, str]]:

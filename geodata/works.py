@@ -15,6 +15,15 @@ brackets are accepted too):
 - ``commune`` (``insee``, ``code_insee``): optional INSEE code, kept as a hint.
 - ``types_of_work`` (``nature_travaux``): optional, values separated by ``;`` or ``,``.
 
+Header names are folded before matching (case, accents, spaces, ``_``, ``-`` and
+apostrophes), and the usual names of French open-data works datasets are known too,
+e.g. a Paris OpenDataSoft export: ``Référence Chantier`` (id), ``Synthèse - Nature du
+chantier`` (title), ``Maîtrise d'ouvrage principale`` (owner), ``Date début du chantier``
+and ``Date fin du chantier``. Any other header is mapped with ``columns``
+(``{"start": "Début prévu"}``; the CLI's ``--column start="Début prévu"``).
+``skip_invalid`` (third-party feeds only) leaves bad rows out instead of refusing the
+file; they come back as :attr:`WorksRead.rejected`.
+
 Times without an offset are Europe/Paris local time (a warning says so); a date
 alone starts at 00:00 and ends at 23:59:59 local time. Everything is stored in UTC.
 
@@ -36,7 +45,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -51,6 +61,7 @@ from geodata._works_frame import (
     COLUMNS,
     LOCAL_TZ,
     WorksRead,
+    keep_valid,
     lonlat_problem,
     parse_instant,
     works_frame,
@@ -69,7 +80,9 @@ __all__ = [
     "COLUMNS",
     "LOCAL_TZ",
     "Row",
+    "FIELDS",
     "WorksRead",
+    "check_columns",
     "load_json",
     "lonlat_problem",
     "parse_instant",
@@ -80,37 +93,60 @@ __all__ = [
 ]
 
 _ALIASES = {
-    "id": ("id", "identifiant", "gid", "objectid"),
-    "title": ("title", "objet", "libelle", "intitule", "nom"),
-    "kind": ("kind", "type", "nature"),
-    "owner": ("owner", "maitre_ouvrage", "maitre_d_ouvrage", "maitre d'ouvrage", "gestionnaire"),
-    "start": ("start", "date_debut", "debut"),
-    "end": ("end", "date_fin", "fin"),
-    "commune": ("commune", "insee", "code_insee"),
-    "types_of_work": ("types_of_work", "nature_travaux"),
+    "id": ("id", "identifiant", "gid", "objectid", "reference chantier",
+           "identifiant chantier", "id chantier", "numero chantier"),
+    "title": ("title", "objet", "libelle", "intitule", "nom", "titre",
+              "synthese nature du chantier", "objet des travaux", "objet du chantier",
+              "libelle chantier", "description"),
+    "kind": ("kind", "type", "nature", "type de chantier"),
+    "owner": ("owner", "maitre ouvrage", "maitre d ouvrage", "maitrise d ouvrage",
+              "maitrise d ouvrage principale", "gestionnaire", "responsable du chantier",
+              "concessionnaire", "intervenant"),
+    "start": ("start", "date debut", "debut", "date debut du chantier", "date de debut",
+              "debut des travaux", "date debut travaux", "datedebut", "date debut chantier"),
+    "end": ("end", "date fin", "fin", "date fin du chantier", "date de fin", "fin des travaux",
+            "date fin travaux", "datefin", "date fin chantier"),
+    "commune": ("commune", "insee", "code insee", "code commune", "code insee commune"),
+    "types_of_work": ("types of work", "nature travaux", "nature des travaux",
+                      "type de travaux", "types de travaux"),
     "wkt": ("wkt", "geometry", "geom"),
-    "geo_shape": ("geo_shape",),
-    "geo_point_2d": ("geo_point_2d",),
+    "geo_shape": ("geo shape",),
+    "geo_point_2d": ("geo point 2d",),
     "lon": ("lon", "longitude", "lng"),
     "lat": ("lat", "latitude"),
 }
+# What ``columns`` may map: every field of the minimum schema.
+FIELDS = tuple(_ALIASES)
 
 
-def read_works(path: str | Path, fmt: str | None = None) -> WorksRead:
-    """Read a works file; ``fmt`` is ``geojson``, ``csv``, ``wzdx`` or ``cifs``, else guessed."""
+def read_works(
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    columns: Mapping[str, str] | None = None,
+    skip_invalid: bool = False,
+) -> WorksRead:
+    """Read a works file; ``fmt`` is ``geojson``, ``csv``, ``wzdx`` or ``cifs``, else guessed.
+
+    ``columns`` maps fields of the minimum schema to the file's headers (GeoJSON, GeoPackage
+    and CSV files only); ``skip_invalid`` leaves bad rows out (see the module docstring).
+    """
     from geodata.cifs import read_cifs
     from geodata.wzdx import read_wzdx
 
     path = Path(path)
-    readers = {
-        "geojson": read_works_file,
-        "csv": read_works_file,
-        "wzdx": read_wzdx,
-        "cifs": read_cifs,
-    }
+    readers = {"geojson": read_works_file, "csv": read_works_file, "wzdx": read_wzdx,
+               "cifs": read_cifs}
     if fmt is not None and fmt not in readers:
         raise ValueError(f"format was {fmt!r}; expected one of {sorted(readers)}")
-    return readers[fmt or _guess_format(path)](path)
+    chosen = fmt or _guess_format(path)
+    if chosen in ("wzdx", "cifs"):
+        if columns:
+            raise InputError.single(path.name, f"this is a {chosen.upper()} feed, whose fields "
+                                    "are fixed: --column applies to GeoJSON, GeoPackage and "
+                                    "CSV files", code="bad_mapping")
+        return readers[chosen](path, skip_invalid=skip_invalid)
+    return read_works_file(path, columns=columns, skip_invalid=skip_invalid)
 
 
 def _guess_format(path: Path) -> str:
@@ -126,17 +162,40 @@ def _guess_format(path: Path) -> str:
     return "geojson"
 
 
-def read_works_file(path: str | Path) -> WorksRead:
+def read_works_file(
+    path: str | Path, *, columns: Mapping[str, str] | None = None, skip_invalid: bool = False
+) -> WorksRead:
     """Read works from a GeoJSON, GeoPackage (or other OGR vector file) or CSV file."""
     path = Path(path)
+    mapping = check_columns(columns)
+    problems = ProblemCollector(path.name)
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt", ".tsv"}:
         rows, fmt = _csv_rows(path), "csv"
     elif suffix in {".json", ".geojson"}:
-        rows, fmt = _geojson_rows(path), "geojson"
+        rows, fmt = _geojson_rows(path, problems), "geojson"
     else:
         rows, fmt = _ogr_rows(path), "geojson"
-    return _works_from_rows(path.name, rows, fmt)
+    return _works_from_rows(path.name, rows, fmt, mapping, problems, skip_invalid)
+
+
+def fold_header(name: object) -> str:
+    """A header as it is matched: no case, accents, ``_``/``-``/apostrophes or extra spaces."""
+    return re.sub(r"[\s_\-'’.()]+", " ", normalise_header(name)).strip()
+
+
+@cache
+def _folded_aliases() -> dict[str, tuple[str, ...]]:
+    return {key: tuple(fold_header(a) for a in names) for key, names in _ALIASES.items()}
+
+
+def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
+    """``columns`` with folded headers; a field outside the schema is a ValueError."""
+    unknown = sorted(set(columns or {}) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"column mapping names {unknown[0]!r}; expected fields among "
+                         f"{list(FIELDS)}")
+    return {field: fold_header(header) for field, header in (columns or {}).items()}
 
 
 Row = tuple[int, dict[str, str], BaseGeometry | None]
@@ -166,13 +225,12 @@ def _csv_rows(path: Path) -> list[Row]:
     return rows
 
 
-def _geojson_rows(path: Path) -> list[Row]:
+def _geojson_rows(path: Path, problems: ProblemCollector) -> list[Row]:
     doc = load_json(path)
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         raise InputError.single(path.name, "not a GeoJSON FeatureCollection", code="bad_geojson")
-    problems = ProblemCollector(path.name)
     crs = doc.get("crs")
     crs_props = crs.get("properties") if isinstance(crs, dict) else None
     crs_name = str(crs_props.get("name", "")) if isinstance(crs_props, dict) else ""
@@ -195,7 +253,6 @@ def _geojson_rows(path: Path) -> list[Row]:
         if isinstance(feature, dict) and feature.get("id") is not None:
             cells.setdefault("id", _cell(feature["id"]))
         rows.append((number, cells, geom))
-    problems.raise_if_any("bad_geometry")
     if crs_name and not re.search(r"(CRS84|4326)$", crs_name):
         try:
             series = gpd.GeoSeries([r[2] for r in rows], crs=crs_name).to_crs(4326)
@@ -237,21 +294,36 @@ def _cell(value: object) -> str:
     return clean_cell(value)
 
 
-def _works_from_rows(file: str, rows: list[Row], fmt: str) -> WorksRead:
-    """Map the minimum schema (or portal names) onto the canonical frame."""
-    problems = ProblemCollector(file)
-    names = {normalise_header(k) for _, props, _ in rows[:1] for k in props}
-    if rows and not names & {normalise_header(a) for a in _ALIASES["start"]}:
+def _works_from_rows(
+    file: str,
+    rows: list[Row],
+    fmt: str,
+    mapping: dict[str, str],
+    problems: ProblemCollector,
+    skip_invalid: bool,
+) -> WorksRead:
+    """Map the minimum schema (or portal names, or ``mapping``) onto the canonical frame."""
+    names = {fold_header(k) for _, props, _ in rows[:1] for k in props}
+    header_row = 1 if fmt == "csv" else None
+    for field, header in mapping.items():
+        if rows and header not in names:
+            raise InputError.single(file, f"no column {header!r} to read {field!r} from",
+                                    row=header_row, column=field, value=header,
+                                    code="missing_column")
+    starts = {mapping["start"]} if "start" in mapping else set(_folded_aliases()["start"])
+    if rows and not names & starts:
         raise InputError.single(
             file,
-            "no start date column (expected 'start' or 'date_debut')",
-            row=1 if fmt == "csv" else None,
+            "no start date column (expected 'start', 'date_debut', 'Date début du chantier'… "
+            "or map one with --column start=HEADER)",
+            row=header_row,
             code="missing_column",
         )
+    broken = {p.row for p in problems.problems}  # unreadable geometries, already reported
     warnings: list[str] = []
     records, seen, local_times = [], {}, 0
     for number, props, geom in rows:
-        get = _getter(props)
+        get = _getter(props, mapping)
         source_id = get("id") or str(number)
         if source_id in seen:
             problems.add(
@@ -280,7 +352,7 @@ def _works_from_rows(file: str, rows: list[Row], fmt: str) -> WorksRead:
             problems.add("end is before start", row=number, column="end", value=get("end"))
         geom = geom if geom is not None else _geometry_from_columns(get, number, problems)
         reason = None if geom is None else lonlat_problem(geom)
-        if geom is None:
+        if geom is None and number not in broken:
             problems.add(
                 "no geometry (expected a geometry, wkt, geo_shape or geo_point_2d)", row=number
             )
@@ -306,18 +378,18 @@ def _works_from_rows(file: str, rows: list[Row], fmt: str) -> WorksRead:
                 "geometry": geom,
             }
         )
-    problems.raise_if_any()
+    records, rejected = keep_valid(records, problems, skip_invalid)
     if local_times:
         warnings.append(f"{local_times} date(s) without a UTC offset read as {LOCAL_TZ} local time")
-    return WorksRead(works_frame(records), fmt, warnings)
+    return WorksRead(works_frame(records), fmt, warnings, rejected=rejected)
 
 
-def _getter(props: dict[str, str]) -> Callable[[str], str]:
-    by_name = {normalise_header(k): v for k, v in props.items()}
+def _getter(props: dict[str, str], mapping: dict[str, str]) -> Callable[[str], str]:
+    by_name = {fold_header(k): v for k, v in props.items()}
 
     def get(key: str) -> str:
-        for alias in _ALIASES[key]:
-            value = by_name.get(normalise_header(alias))
+        for alias in (mapping[key],) if key in mapping else _folded_aliases()[key]:
+            value = by_name.get(alias)
             if value:
                 return clean_cell(value)
         return ""

@@ -22,6 +22,7 @@ from referencing.jsonschema import DRAFT7
 from shapely.errors import GEOSException
 from shapely.geometry import shape
 
+from geodata._works_frame import keep_valid
 from geodata.errors import InputError, Problem, ProblemCollector
 from geodata.works import WorksRead, load_json, lonlat_problem, parse_instant, works_frame
 
@@ -52,8 +53,12 @@ def feed_validator() -> Draft7Validator:
     return Draft7Validator(schema, registry=Registry(retrieve=_retrieve))
 
 
-def read_wzdx(path: str | Path) -> WorksRead:
-    """Read a WZDx 4.2 WorkZoneFeed GeoJSON file into the canonical works frame."""
+def read_wzdx(path: str | Path, *, skip_invalid: bool = False) -> WorksRead:
+    """Read a WZDx 4.2 WorkZoneFeed GeoJSON file into the canonical works frame.
+
+    ``skip_invalid`` leaves features that break the schema or the rules out and returns
+    them as rejected rows; a fault of the feed itself (feed_info…) still refuses it.
+    """
     path = Path(path)
     doc = load_json(path)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
@@ -65,21 +70,24 @@ def read_wzdx(path: str | Path) -> WorksRead:
     _refuse_other_feeds(path.name, doc)
     errors = sorted(feed_validator().iter_errors(doc), key=lambda e: list(map(str, e.path)))
     problems = [p for e in errors for p in _problems(path.name, e)]
-    if problems:
+    if problems and (not skip_invalid or any(p.row is None for p in problems)):
         raise InputError(problems, code="schema_violation")
+    broken = {p.row for p in problems}
     feed = doc.get("feed_info") or doc["road_event_feed_info"]
     sources = {s["data_source_id"]: s.get("organization_name") for s in feed["data_sources"]}
     collector = ProblemCollector(path.name)
+    collector.problems.extend(problems)
     records = [
-        _record(n, f, feed, sources, collector) for n, f in enumerate(doc["features"], start=1)
+        _record(n, f, feed, sources, collector)
+        for n, f in enumerate(doc["features"], start=1) if n not in broken
     ]
-    collector.raise_if_any()
+    records, rejected = keep_valid(records, collector, skip_invalid)
     metadata = {
         k: feed.get(k)
         for k in ("publisher", "version", "update_date", "contact_name", "contact_email", "license")
     }
     metadata["data_sources"] = list(feed["data_sources"])
-    return WorksRead(works_frame(records), "wzdx", [], metadata)
+    return WorksRead(works_frame(records), "wzdx", [], metadata, rejected=rejected)
 
 
 def _refuse_other_feeds(file: str, doc: dict[str, Any]) -> None:

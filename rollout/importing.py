@@ -36,6 +36,8 @@ class LoadStats:
     rows_skipped: int = 0
     warnings: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    # Rows left out of a loaded batch (works feeds read with skip_invalid): journaled with it.
+    rejected: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -67,9 +69,11 @@ class ImportOutcome:
                 f"{self.file_name} : refusé, {len(self.problems)} problème(s) — "
                 "aucune donnée n'a été modifiée"
             )
+        rejected = (f", {self.rows_rejected} rejetées (détail dans le journal des imports)"
+                    if self.rows_rejected else "")
         return (
             f"{self.file_name} : lot {self.batch_id} importé — {self.rows_read} lignes lues, "
-            f"{self.rows_loaded} chargées, {self.rows_skipped} ignorées"
+            f"{self.rows_loaded} chargées, {self.rows_skipped} ignorées{rejected}"
         )
 
 
@@ -154,13 +158,15 @@ def run_import(
             batch.rows_read = stats.rows_read
             batch.rows_loaded = stats.rows_loaded
             batch.rows_skipped = stats.rows_skipped
+            batch.rows_rejected = len({p.row for p in stats.rejected})
+            batch.errors = _journal_rows(stats.rejected)
             batch.finished_at = _utcnow()
             batch.summary = {**stats.summary, "warnings": stats.warnings}
             outcome = ImportOutcome(
                 status="loaded", kind=kind, file_name=name, sha256=sha256, batch_id=batch.id,
                 rows_read=stats.rows_read, rows_loaded=stats.rows_loaded,
-                rows_skipped=stats.rows_skipped, warnings=stats.warnings,
-                summary=stats.summary,
+                rows_skipped=stats.rows_skipped, rows_rejected=batch.rows_rejected,
+                warnings=stats.warnings, problems=list(stats.rejected), summary=stats.summary,
             )
             # Same transaction as the batch: the event exists exactly when the data does.
             _audit(session, outcome, size, imported_by)
@@ -194,15 +200,17 @@ def _journal_rejection(
             rows_read=0, rows_loaded=0, rows_skipped=0, rows_rejected=outcome.rows_rejected,
             summary={"code": code},
         )
-        batch.errors = [
-            ImportError_(row=p.row, column=p.column, value=p.value, reason=p.reason)
-            for p in outcome.problems
-        ]
+        batch.errors = _journal_rows(outcome.problems)
         session.add(batch)
         session.flush()
         outcome.batch_id = batch.id
         _audit(session, outcome, size, imported_by)
         return batch.id
+
+
+def _journal_rows(problems: list[Problem]) -> list[ImportError_]:
+    return [ImportError_(row=p.row, column=p.column, value=p.value, reason=p.reason)
+            for p in problems]
 
 
 def _audit(session: Session, outcome: ImportOutcome, size: int, username: str | None) -> None:

@@ -96,13 +96,36 @@ def import_sites(obj: Context, file: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "wzdx", "cifs"]),
               help="Input format (guessed from the content otherwise).")
+@click.option("--column", "columns", multiple=True, metavar="FIELD=HEADER",
+              help='Read FIELD from the column HEADER, e.g. --column start="Date début du '
+                   'chantier" (fields: id, title, kind, owner, start, end, commune, '
+                   'types_of_work, wkt, geo_shape, geo_point_2d, lon, lat).')
+@click.option("--skip-invalid", is_flag=True,
+              help="Load the good rows of a third-party feed and journal the bad ones as "
+                   "rejected rows (evidence files - ARCEP, IPE, commitments - stay all or "
+                   "nothing).")
 @click.pass_obj
 @fail_on_bad_input
-def import_works(obj: Context, file: Path, fmt: str | None) -> None:
+def import_works(obj: Context, file: Path, fmt: str | None, columns: tuple[str, ...],
+                 skip_invalid: bool) -> None:
     """Planned public works: GeoJSON/GeoPackage/CSV, WZDx 4.2 feed or Waze CIFS (XML/JSON)."""
+    from geodata.works import check_columns
     from rollout.importers import works
 
-    echo_outcome(works.load(obj.engine, file, fmt=fmt))
+    mapping = {}
+    for item in columns:
+        field, sep, header = item.partition("=")
+        if not sep or not field.strip() or not header.strip():
+            raise click.BadParameter(f"{item!r}: expected FIELD=HEADER", param_hint="--column")
+        mapping[field.strip()] = header.strip()
+    try:
+        check_columns(mapping)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--column") from None
+    outcome = works.load(obj.engine, file, fmt=fmt, columns=mapping, skip_invalid=skip_invalid)
+    echo_outcome(outcome)
+    for problem in outcome.problems:
+        click.echo(f"rejetée : {problem}", err=True)
 
 
 @click.command("imports")

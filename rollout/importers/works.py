@@ -8,6 +8,7 @@ dropped). Times are stored as naive UTC.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,22 @@ def load(
     path: str | Path,
     *,
     fmt: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    skip_invalid: bool = False,
     **journal: Any,
 ) -> ImportOutcome:
-    """Import one works file as one batch; ``fmt`` is one of :data:`FORMATS`, else guessed."""
+    """Import one works file as one batch; ``fmt`` is one of :data:`FORMATS`, else guessed.
+
+    ``columns`` maps schema fields to the file's headers (:func:`geodata.works.read_works`);
+    ``skip_invalid`` (works are third-party feeds, unlike evidence files) loads the good rows
+    and journals the bad ones as rejected rows of the loaded batch.
+    """
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"format was {fmt!r}; expected one of {list(FORMATS)}")
 
     def loader(session: Session, batch: ImportBatch) -> LoadStats:
-        return _store(session, batch, read_works(path, fmt), Path(path).name)
+        read = read_works(path, fmt, columns=columns, skip_invalid=skip_invalid)
+        return _store(session, batch, read, Path(path).name)
 
     return run_import(engine, path, "works", loader, **journal)
 
@@ -89,8 +98,10 @@ def _store(session: Session, batch: ImportBatch, read: WorksRead, file: str) -> 
             "conservé(s) et signalé(s)"
         )
     by_kind = works["kind"].astype(str).value_counts().sort_index()
+    rejected_rows = len({p.row for p in read.rejected})
     return LoadStats(
-        rows_read=len(works), rows_loaded=len(works), rows_skipped=0, warnings=warnings,
+        rows_read=len(works) + rejected_rows, rows_loaded=len(works), rows_skipped=0,
+        warnings=warnings, rejected=read.rejected,
         summary={
             "format": read.source_format, "outside_communes": outside,
             "commune_links": len(links), "kinds": {str(k): int(v) for k, v in by_kind.items()},
