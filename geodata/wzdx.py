@@ -1,4 +1,12 @@
-"""WZDx 4.2 Work Zone Feeds (US DOT Work Zone Data Exchange), validated offline.
+"""WZDx 4.x Work Zone Feeds (US DOT Work Zone Data Exchange), validated offline.
+
+Feeds of versions 4.0, 4.1 and 4.2 are read. WZDx versions follow semantic versioning: a
+minor release only adds optional properties and enumerated values and deprecates others
+(removals wait for 5.0; see the specification's changelog), so a valid 4.0 or 4.1 feed is a
+valid 4.2 feed and the 4.2 schema checks all three. The one renaming of 4.x, the root's
+``road_event_feed_info`` (4.0) that became ``feed_info`` (4.1), is accepted under either
+name, as the 4.2 schema itself does. Feeds of 2.x and 3.x (a flat ``properties`` object,
+no ``core_details``) are refused with their version named.
 
 The feed is validated with the official 4.2 JSON Schemas bundled in
 ``geodata/schemas/wzdx/4.2`` (Draft 7). Their ``$ref`` to sibling schemas resolve
@@ -27,6 +35,8 @@ from geodata.errors import InputError, Problem, ProblemCollector
 from geodata.works import WorksRead, load_json, lonlat_problem, parse_instant, works_frame
 
 VERSION = "4.2"
+# Versions whose feeds the 4.2 schema validates (see the module docstring).
+SUPPORTED_VERSIONS = ("4.0", "4.1", VERSION)
 SCHEMAS = Path(__file__).parent / "schemas"
 _LOCAL_BASES = {
     "https://raw.githubusercontent.com/usdot-jpo-ode/wzdx/main/schemas/4.2/": SCHEMAS
@@ -54,7 +64,7 @@ def feed_validator() -> Draft7Validator:
 
 
 def read_wzdx(path: str | Path, *, skip_invalid: bool = False) -> WorksRead:
-    """Read a WZDx 4.2 WorkZoneFeed GeoJSON file into the canonical works frame.
+    """Read a WZDx 4.0, 4.1 or 4.2 WorkZoneFeed GeoJSON file into the canonical works frame.
 
     ``skip_invalid`` leaves features that break the schema or the rules out and returns
     them as rejected rows; a fault of the feed itself (feed_info…) still refuses it.
@@ -105,10 +115,11 @@ def _refuse_other_feeds(file: str, doc: dict[str, Any]) -> None:
             )
     feed = doc.get("feed_info") or doc.get("road_event_feed_info")
     version = feed.get("version") if isinstance(feed, dict) else None
-    if version is not None and str(version) != VERSION:
+    if version is not None and str(version) not in SUPPORTED_VERSIONS:
         raise InputError.single(
             file,
-            f"WZDx version {version!r} is not supported; expected a {VERSION} Work Zone Feed",
+            f"WZDx version {version!r} is not supported; expected a Work Zone Feed of "
+            f"version {', '.join(SUPPORTED_VERSIONS)}",
             column="feed_info.version",
             value=version,
             code="unsupported_version",

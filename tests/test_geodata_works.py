@@ -88,11 +88,31 @@ def _modified(tmp_path: Path, change) -> Path:  # type: ignore[no-untyped-def]
 
 
 def test_wzdx_other_version_refused(tmp_path: Path) -> None:
-    path = _modified(tmp_path, lambda d: d["feed_info"].update(version="4.1"))
+    path = _modified(tmp_path, lambda d: d["feed_info"].update(version="3.1"))
     with pytest.raises(InputError) as info:
         read_wzdx(path)
     assert info.value.code == "unsupported_version"
-    assert "'4.1'" in str(info.value)
+    assert "'3.1'" in str(info.value) and "4.0, 4.1, 4.2" in str(info.value)
+
+
+def _as_version_4_0(doc: dict) -> None:
+    """4.0 named the root's feed information ``road_event_feed_info``."""
+    doc["road_event_feed_info"] = doc.pop("feed_info")
+    doc["road_event_feed_info"]["version"] = "4.0"
+    for feature in doc["features"]:
+        feature["properties"]["core_details"].pop("name", None)  # added in 4.1
+
+
+@pytest.mark.parametrize("change, version", [
+    (lambda d: d["feed_info"].update(version="4.1"), "4.1"),
+    (_as_version_4_0, "4.0"),
+])
+def test_wzdx_4_0_and_4_1_feeds_read(tmp_path: Path, change, version: str) -> None:  # type: ignore[no-untyped-def]
+    reference = read_wzdx(_modified(tmp_path, lambda d: None))
+    result = read_wzdx(_modified(tmp_path, change))
+    assert result.feed["version"] == version
+    assert list(result.frame["source_id"]) == list(reference.frame["source_id"])
+    assert list(result.frame["start_at"]) == list(reference.frame["start_at"])
 
 
 def test_wzdx_schema_violation_reports_json_path(tmp_path: Path) -> None:

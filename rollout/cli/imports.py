@@ -108,7 +108,7 @@ def import_sites(obj: Context, file: Path) -> None:
 @fail_on_bad_input
 def import_works(obj: Context, file: Path, fmt: str | None, columns: tuple[str, ...],
                  skip_invalid: bool) -> None:
-    """Planned public works: GeoJSON/GeoPackage/CSV, WZDx 4.2 feed or Waze CIFS (XML/JSON)."""
+    """Planned public works: GeoJSON/GeoPackage/CSV, WZDx 4.0-4.2 feed or Waze CIFS (XML/JSON)."""
     from geodata.works import check_columns
     from rollout.importers import works
 
