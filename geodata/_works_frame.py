@@ -24,7 +24,7 @@ from geodata.text import clean_cell
 
 COLUMNS = (
     "source_id source_format title kind owner start_at end_at start_verified end_verified"
-    " types_of_work commune source_row geometry"
+    " types_of_work commune source_row road_names description direction vehicle_impact geometry"
 ).split()
 LOCAL_TZ = "Europe/Paris"
 _FR_TIME_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
@@ -114,11 +114,15 @@ def lonlat_problem(geom: BaseGeometry) -> str | None:
 def works_frame(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     """Build the canonical works frame from one dict per work (keys = :data:`COLUMNS`)."""
     frame = pd.DataFrame(records, columns=COLUMNS)
-    for column in ("source_id", "source_format", "title", "kind", "owner", "commune"):
+    for column in ("source_id", "source_format", "title", "kind", "owner", "commune",
+                   "description", "direction", "vehicle_impact"):
         frame[column] = frame[column].astype("string")
     for column in ("start_at", "end_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
     for column in ("start_verified", "end_verified"):
         frame[column] = frame[column].astype("boolean")
     frame["source_row"] = frame["source_row"].astype("int64")
+    frame["road_names"] = [
+        list(v) if isinstance(v, (list, tuple)) else None for v in frame["road_names"]
+    ]
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)

@@ -175,6 +175,9 @@ def _record(
         "types_of_work": [_kind(subtype)] if subtype else [],
         "commune": None,
         "source_row": number,
+        "road_names": [incident["street"]] if incident["street"] else None,
+        "description": incident["description"] or None,
+        "direction": incident["direction"] or None,
         "geometry": geom,
     }, local_count
 

@@ -14,6 +14,7 @@ brackets are accepted too):
   ``geo_shape`` (GeoJSON geometry text), ``geo_point_2d`` (``"lat, lon"``) or ``lon``/``lat``.
 - ``commune`` (``insee``, ``code_insee``): optional INSEE code, kept as a hint.
 - ``types_of_work`` (``nature_travaux``): optional, values separated by ``;`` or ``,``.
+- ``street`` (``rue``, ``voie``, ``road name``): optional road name; ``description``: optional.
 
 Header names are folded before matching (case, accents, spaces, ``_``, ``-`` and
 apostrophes), and the usual names of French open-data works datasets are known too,
@@ -32,7 +33,9 @@ str, ``source_format`` (``geojson`` for any vector file, ``csv``, ``wzdx``, ``ci
 ``title`` str, ``kind`` str, ``owner`` str or None, ``start_at`` datetime64[ns, UTC],
 ``end_at`` datetime64[ns, UTC] (NaT = open-ended), ``start_verified`` and
 ``end_verified`` nullable boolean, ``types_of_work`` list[str], ``commune`` str or
-None, ``source_row`` int (1-based line or feature number), ``geometry``.
+None, ``source_row`` int (1-based line or feature number), ``road_names`` list[str] or
+None, ``description``, ``direction`` and ``vehicle_impact`` str or None (what the WZDx and
+CIFS feeds carry besides the title), ``geometry``.
 
 The frame and what every works reader shares to build it live in
 :mod:`geodata._works_frame`, the reading of a whole file's bytes or JSON in
@@ -109,6 +112,8 @@ _ALIASES = {
     "commune": ("commune", "insee", "code insee", "code commune", "code insee commune"),
     "types_of_work": ("types of work", "nature travaux", "nature des travaux",
                       "type de travaux", "types de travaux"),
+    "street": ("street", "rue", "voie", "road name"),
+    "description": ("description",),
     "wkt": ("wkt", "geometry", "geom"),
     "geo_shape": ("geo shape",),
     "geo_point_2d": ("geo point 2d",),
@@ -375,6 +380,8 @@ def _works_from_rows(
                 ],
                 "commune": get("commune") or None,
                 "source_row": number,
+                "road_names": [get("street")] if get("street") else None,
+                "description": get("description") or None,
                 "geometry": geom,
             }
         )

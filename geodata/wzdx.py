@@ -204,5 +204,9 @@ def _record(
         "types_of_work": [t["type_name"] for t in props.get("types_of_work") or []],
         "commune": None,
         "source_row": number,
+        "road_names": list(core["road_names"]),
+        "description": detail,
+        "direction": core["direction"],
+        "vehicle_impact": props.get("vehicle_impact"),
         "geometry": geom,
     }

@@ -44,7 +44,8 @@ SITE_COLUMNS = [
 WORK_COLUMNS = [
     "work_id", "source_id", "source_format", "title", "kind", "owner", "start_at", "end_at",
     "start_verified", "end_verified", "types_of_work", "outside_communes", "batch_id",
-    "source_row", "insee",
+    "source_row", "publishable", "road_names", "description", "direction", "vehicle_impact",
+    "insee",
 ]
 
 
@@ -71,6 +72,8 @@ def works_frame(session: Session) -> gpd.GeoDataFrame:
                PublicWork.kind, PublicWork.owner, PublicWork.start_at, PublicWork.end_at,
                PublicWork.start_verified, PublicWork.end_verified, PublicWork.types_of_work,
                PublicWork.outside_communes, PublicWork.batch_id, PublicWork.source_row,
+               PublicWork.publishable, PublicWork.road_names, PublicWork.description,
+               PublicWork.direction, PublicWork.vehicle_impact,
                gfunc.ST_AsBinary(PublicWork.geom))
         .order_by(PublicWork.batch_id, PublicWork.id)
     ).all()
@@ -91,6 +94,7 @@ def works_frame(session: Session) -> gpd.GeoDataFrame:
     for column in ("start_at", "end_at"):
         works[column] = pd.to_datetime(works[column]).dt.tz_localize("UTC")
     works["outside_communes"] = works["outside_communes"].astype(bool)
+    works["publishable"] = works["publishable"].astype(bool)
     return works.sort_values(["start_at", "source_id", "work_id"], ignore_index=True)
 
 

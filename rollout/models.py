@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -286,6 +287,12 @@ class PublicWork(Base):
     end_verified: Mapped[bool | None] = mapped_column(Boolean)
     types_of_work: Mapped[list] = mapped_column(JSON, default=list)
     outside_communes: Mapped[bool] = mapped_column(Boolean, default=False)
+    # May go out in the open-data package and the WZDx/CIFS feeds (rollout.importers.works).
+    publishable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    road_names: Mapped[list | None] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(Text)
+    direction: Mapped[str | None] = mapped_column(String(32))  # WZDx or CIFS direction
+    vehicle_impact: Mapped[str | None] = mapped_column(String(48))  # WZDx vehicle_impact
     geom = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False)
     batch_id: Mapped[int] = _batch_fk()
     source_row: Mapped[int | None] = mapped_column(Integer)

@@ -31,6 +31,8 @@ ROUTES = {
     "/communes/59350/sheet.html": "viewer", "/council.xlsx": "viewer",
     "/api/communes": "viewer", "/api/communes/59350/progress": "viewer",
     "/api/assessments": "viewer", "/api/sites": "viewer", "/api/openapi.json": "viewer",
+    "/feeds/works.wzdx.geojson": "viewer", "/feeds/works.cifs.xml": "viewer",
+    "/feeds/works.cifs.json": "viewer",
     "/api/gaps": "planner", "/api/gap_hexagons": "planner", "/api/gaps_5g": "planner",
     "/api/works": "planner", "/export.gpkg": "planner",
     "/operators/FRTE/delay-report.csv": "legal", "/imports": "legal",

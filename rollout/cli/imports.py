@@ -104,10 +104,13 @@ def import_sites(obj: Context, file: Path) -> None:
               help="Load the good rows of a third-party feed and journal the bad ones as "
                    "rejected rows (evidence files - ARCEP, IPE, commitments - stay all or "
                    "nothing).")
+@click.option("--publishable/--not-publishable", default=None,
+              help="Whether these works may go out in the open data and the WZDx/CIFS feeds "
+                   "(default: the works whose owner is MEL, ROLLOUT_OWN_ORGANISATION).")
 @click.pass_obj
 @fail_on_bad_input
 def import_works(obj: Context, file: Path, fmt: str | None, columns: tuple[str, ...],
-                 skip_invalid: bool) -> None:
+                 skip_invalid: bool, publishable: bool | None) -> None:
     """Planned public works: GeoJSON/GeoPackage/CSV, WZDx 4.0-4.2 feed or Waze CIFS (XML/JSON)."""
     from geodata.works import check_columns
     from rollout.importers import works
@@ -122,7 +125,8 @@ def import_works(obj: Context, file: Path, fmt: str | None, columns: tuple[str, 
         check_columns(mapping)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--column") from None
-    outcome = works.load(obj.engine, file, fmt=fmt, columns=mapping, skip_invalid=skip_invalid)
+    outcome = works.load(obj.engine, file, fmt=fmt, columns=mapping, skip_invalid=skip_invalid,
+                         publishable=publishable)
     echo_outcome(outcome)
     for problem in outcome.problems:
         click.echo(f"rejetée : {problem}", err=True)
