@@ -12,7 +12,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rollout import assessment, queries
+from rollout import assessment, columnar, queries
+from rollout.columnar import DATE, FLOAT, INT, TEXT
 from rollout.models import Agreement, AgreementCommune, Milestone
 
 STATUS_LABELS_FR = {
@@ -33,17 +34,21 @@ METRIC_LABELS_FR = {
 
 
 def milestones(session: Session) -> pd.DataFrame:
-    rows = session.execute(
+    table = columnar.fetch(
+        session,
         select(Milestone.id, Milestone.agreement_id, Agreement.operator_code, Milestone.insee,
                Milestone.metric, Milestone.target, Milestone.due_on, Milestone.rad_cap,
                Milestone.batch_id, Milestone.source_row)
         .join(Agreement, Agreement.id == Milestone.agreement_id)
-        .order_by(Milestone.agreement_id, Milestone.due_on, Milestone.insee, Milestone.id)
-    ).all()
-    frame = pd.DataFrame(rows, columns=[
-        "milestone_id", "agreement_id", "operator_code", "insee", "metric", "target", "due_on",
-        "rad_cap", "milestone_batch_id", "milestone_source_row",
-    ])
+        .order_by(Milestone.agreement_id, Milestone.due_on, Milestone.insee, Milestone.id),
+        {"milestone_id": INT, "agreement_id": TEXT, "operator_code": TEXT, "insee": TEXT,
+         "metric": TEXT, "target": FLOAT, "due_on": DATE, "rad_cap": FLOAT,
+         "milestone_batch_id": INT, "milestone_source_row": INT},
+    )
+    if not len(table):
+        return pd.DataFrame(columns=table.column_names).astype({"rad_cap": float})
+    frame = pd.DataFrame({name: columnar.inferred(table[name]) for name in table.column_names})
+    frame["due_on"] = columnar.dates(*columnar.codes(table["due_on"]), slice(None))
     frame["rad_cap"] = frame["rad_cap"].astype(float)
     return frame
 
@@ -60,8 +65,11 @@ def agreements(session: Session) -> pd.DataFrame:
 
 
 def perimeters(session: Session) -> pd.DataFrame:
-    rows = session.execute(select(AgreementCommune.agreement_id, AgreementCommune.insee)).all()
-    return pd.DataFrame(rows, columns=["agreement_id", "insee"])
+    table = columnar.fetch(
+        session, select(AgreementCommune.agreement_id, AgreementCommune.insee),
+        {"agreement_id": TEXT, "insee": TEXT},
+    )
+    return pd.DataFrame({name: columnar.inferred(table[name]) for name in table.column_names})
 
 
 def sites(session: Session) -> pd.DataFrame:
@@ -77,7 +85,7 @@ def _inputs(session: Session, as_of: dt.date) -> dict[str, pd.DataFrame]:
     data = {
         "milestones": milestones(session),
         "perimeters": perimeters(session),
-        "progress": queries.progress(session),
+        "progress": queries.progress(session, for_engine=True),
         "premises_counts": queries.premises_counts(session),
         "sites": sites(session),
         "coverage": None,

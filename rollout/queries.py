@@ -9,12 +9,16 @@ from __future__ import annotations
 import datetime as dt
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from geoalchemy2 import functions as gfunc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rollout import columnar
+from rollout.columnar import DATE, INT, TEXT
 from rollout.models import (
     SRID,
     Commune,
@@ -54,8 +58,15 @@ def batches(session: Session) -> pd.DataFrame:
     )
 
 
-def progress(session: Session, *, as_of: dt.date | None = None) -> pd.DataFrame:
-    """FTTH observations (current revision of each), optionally up to ``as_of``."""
+def progress(
+    session: Session, *, as_of: dt.date | None = None, for_engine: bool = False
+) -> pd.DataFrame:
+    """FTTH observations (current revision of each), optionally up to ``as_of``.
+
+    Read as columns (:mod:`rollout.columnar`). ``for_engine`` gives the keys as categoricals
+    and the dates as ``datetime64``, which the assessment takes without hashing or parsing;
+    otherwise the columns are text and ``datetime.date`` objects.
+    """
     query = select(
         FtthProgress.insee, FtthProgress.operator_code, FtthProgress.observed_on,
         FtthProgress.connectable, FtthProgress.rad, FtthProgress.premises_total,
@@ -63,25 +74,54 @@ def progress(session: Session, *, as_of: dt.date | None = None) -> pd.DataFrame:
     )
     if as_of is not None:
         query = query.where(FtthProgress.observed_on <= as_of)
-    frame = pd.DataFrame(
-        session.execute(query).all(),
-        columns=["insee", "operator_code", "observed_on", "connectable", "rad",
-                 "premises_total", "source", "batch_id", "source_row"],
-    )
-    frame = frame.astype({"connectable": "Int64", "rad": "Int64", "premises_total": "Int64"})
-    return _current_revision(frame, ["insee", "operator_code", "observed_on"])
+    table = columnar.fetch(session, query, {
+        "insee": TEXT, "operator_code": TEXT, "observed_on": DATE, "connectable": INT,
+        "rad": INT, "premises_total": INT, "source": TEXT, "batch_id": INT, "source_row": INT,
+    })
+    if not len(table):
+        return pd.DataFrame(columns=table.column_names).astype(
+            {"connectable": "Int64", "rad": "Int64", "premises_total": "Int64"})
+    keys = {k: columnar.codes(table[k]) for k in ("insee", "operator_code", "observed_on")}
+    rows = _current_rows(table, keys)
+    key_column = columnar.categorical if for_engine else columnar.text
+    day = columnar.datetimes if for_engine else columnar.dates
+    return pd.DataFrame({
+        "insee": key_column(*keys["insee"], rows),
+        "operator_code": key_column(*keys["operator_code"], rows),
+        "observed_on": day(*keys["observed_on"], rows),
+        **{k: columnar.nullable_ints(table[k], rows)
+           for k in ("connectable", "rad", "premises_total")},
+        **{k: columnar.inferred(table[k], rows) for k in ("source", "batch_id", "source_row")},
+    })
 
 
 def premises_counts(session: Session) -> pd.DataFrame:
     """Every denominator vintage (current revision of each)."""
-    frame = pd.DataFrame(
-        session.execute(
-            select(PremisesCount.insee, PremisesCount.as_of, PremisesCount.premises,
-                   PremisesCount.method, PremisesCount.batch_id, PremisesCount.source_row)
-        ).all(),
-        columns=["insee", "as_of", "premises", "method", "batch_id", "source_row"],
-    ).astype({"premises": "Int64"})
-    return _current_revision(frame, ["insee", "as_of", "method"])
+    table = columnar.fetch(
+        session,
+        select(PremisesCount.insee, PremisesCount.as_of, PremisesCount.premises,
+               PremisesCount.method, PremisesCount.batch_id, PremisesCount.source_row),
+        {"insee": TEXT, "as_of": DATE, "premises": INT, "method": TEXT, "batch_id": INT,
+         "source_row": INT},
+    )
+    if not len(table):
+        return pd.DataFrame(columns=table.column_names).astype({"premises": "Int64"})
+    keys = {k: columnar.codes(table[k]) for k in ("insee", "as_of", "method")}
+    rows = _current_rows(table, keys)
+    return pd.DataFrame({
+        "insee": columnar.text(*keys["insee"], rows),
+        "as_of": columnar.dates(*keys["as_of"], rows),
+        "premises": columnar.nullable_ints(table["premises"], rows),
+        "method": columnar.text(*keys["method"], rows),
+        **{k: columnar.inferred(table[k], rows) for k in ("batch_id", "source_row")},
+    })
+
+
+def _current_rows(table: pa.Table, keys: dict[str, tuple]) -> np.ndarray:
+    """The current revision's rows (newest batch of each key), sorted by key, NULLs first."""
+    batch = table["batch_id"].to_numpy()
+    return columnar.current(batch, [(coded, len(distinct)) for coded, distinct in keys.values()])
+
 
 
 def commune_operators(session: Session) -> pd.DataFrame:
@@ -100,12 +140,3 @@ def commune_operators(session: Session) -> pd.DataFrame:
         .reset_index(drop=True)
     )
 
-
-def _current_revision(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    return (
-        frame.sort_values("batch_id")
-        .drop_duplicates(key, keep="last", ignore_index=True)
-        .sort_values(key, ignore_index=True, na_position="first")
-    )
