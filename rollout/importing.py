@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,8 @@ from geodata.errors import InputError, Problem
 from rollout import audit
 from rollout.db import session_scope
 from rollout.models import ImportBatch, ImportError_
+
+_log = logging.getLogger(__name__)
 
 KINDS = ("communes", "arcep", "premises", "commitments", "sites", "works")
 
@@ -179,7 +183,21 @@ def run_import(
             engine, outcome, size, started, imported_by, synthetic, stored_path, exc.code
         )
         raise ImportRejected(outcome) from exc
+    _after_commit(engine, outcome)
     return outcome
+
+
+def _after_commit(engine: Engine, outcome: ImportOutcome) -> None:
+    """Alerts after a loaded batch: outside its transaction, and never failing the import."""
+    if os.environ.get("ROLLOUT_ALERTS_AFTER_IMPORT", "1").strip().lower() in ("0", "false",
+                                                                               "no", "off"):
+        return
+    try:
+        from rollout import alerts
+
+        outcome.summary["alerts"] = len(alerts.after_import(engine).alert_ids)
+    except Exception:  # the data is committed: a failing alert run is logged, not raised
+        _log.exception("alerts after import of batch %s failed", outcome.batch_id)
 
 
 def _journal_rejection(

@@ -336,3 +336,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32), index=True)
     target: Mapped[str | None] = mapped_column(String(256))
     details: Mapped[dict | None] = mapped_column(JSON)
+
+
+# Alerts and signalements live in their own module; importing it registers their tables.
+from rollout import models_alerts  # noqa: E402,F401

@@ -37,6 +37,7 @@ ROUTES = {
     "/api/works": "planner", "/export.gpkg": "planner",
     "/operators/FRTE/delay-report.csv": "legal", "/imports": "legal",
     "/admin/upload": "admin", "/admin/users": "admin", "/admin/audit": "admin",
+    "/alerts.atom": "viewer",
 }
 PUBLIC = [path for path, role in ROUTES.items() if role == "viewer"]
 PROTECTED = [path for path, role in ROUTES.items() if role != "viewer"]
@@ -82,9 +83,11 @@ def test_every_route_declares_a_permission_and_is_in_the_matrix(app):
             assert hasattr(view, "required_permission"), endpoint
     urls = app.url_map.bind("localhost")
     tested = {urls.match(path)[0] for path in ROUTES}
-    # Sign-in pages and one's own password page: open to whoever is (or is becoming) signed in.
+    # Sign-in pages, one's own password and alert subscriptions: open to whoever is (or is
+    # becoming) signed in (tests/test_web_alerts.py covers the subscriptions).
     assert tested == set(app.view_functions) - {"static", "auth.login", "auth.logout",
-                                                "auth.change_password"}
+                                                "auth.change_password",
+                                                "alerts.subscriptions", "alerts.unsubscribe"}
 
 
 @pytest.mark.parametrize("path", list(ROUTES))

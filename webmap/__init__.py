@@ -98,7 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from webmap import reports_views
-    from webmap.views import admin, api, export, feeds, pages
+    from webmap.views import admin, alerts, api, export, feeds, pages
 
     app.jinja_env.filters.update(fr_int=fr_int, fr_share=fr_share, fr_date=fr_date,
                                  fr_number=fr_number)
@@ -113,6 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(export.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(reports_views.reports_bp)
     if app.config.get("WARM_CACHE", not app.testing):
         # Milestone assessments take seconds: compute the home page once in the background

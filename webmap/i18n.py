@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
+from webmap.i18n_feedback import EN_FEEDBACK
+
 LANGUAGES = ("fr", "en")
 COOKIE = "lang"
 
@@ -198,6 +200,8 @@ EN: dict[str, str] = {
         "Too many attempts. Try again in {minutes} minutes.",
     "Identifiant ou mot de passe incorrect.": "Wrong username or password.",
 }
+
+EN.update(EN_FEEDBACK)
 
 # The same French words as rollout.compliance.STATUS_LABELS_FR, so pages and reports agree.
 # Import batch kinds in the readers' words (banner, import history).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from rollout.cli import admin, imports, listings, publishing, reporting, web
+from rollout.cli import admin, alerts, imports, listings, publishing, reporting, web
 from rollout.cli.common import Context
 from rollout.config import default_database_url
 
@@ -28,6 +28,6 @@ for _command in (
     admin.init, imports.import_group, imports.imports_cmd, listings.communes_cmd,
     listings.sites_cmd, listings.works_cmd, listings.status_cmd, reporting.export_group,
     reporting.report_group, web.demo, web.serve, admin.users_group, admin.audit_cmd,
-    admin.backup_cmd, admin.restore_cmd, publishing.feeds_group,
+    admin.backup_cmd, admin.restore_cmd, publishing.feeds_group, alerts.alerts_group,
 ):
     main.add_command(_command)
