@@ -32,7 +32,8 @@ ROUTES = {
     "/api/communes": "viewer", "/api/communes/59350/progress": "viewer",
     "/api/assessments": "viewer", "/api/sites": "viewer", "/api/openapi.json": "viewer",
     "/feeds/works.wzdx.geojson": "viewer", "/feeds/works.cifs.xml": "viewer",
-    "/feeds/works.cifs.json": "viewer",
+    "/feeds/works.cifs.json": "viewer", "/catalog.jsonld": "viewer", "/open-data/": "viewer",
+    "/open-data/communes.csv": "viewer",
     "/api/gaps": "planner", "/api/gap_hexagons": "planner", "/api/gaps_5g": "planner",
     "/api/works": "planner", "/export.gpkg": "planner",
     "/operators/FRTE/delay-report.csv": "legal", "/imports": "legal",
@@ -46,7 +47,7 @@ PROTECTED = [path for path, role in ROUTES.items() if role != "viewer"]
 @pytest.fixture
 def app(demo_url, tmp_path):
     app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "SECRET_KEY": "test",
-                      "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+                      "UPLOAD_FOLDER": str(tmp_path / "uploads"), "OPEN_DATA": True})
     yield app
     app.extensions["rollout_engine"].dispose()
 
@@ -54,7 +55,7 @@ def app(demo_url, tmp_path):
 @pytest.fixture
 def public_app(demo_url):
     app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True,
-                      "SECRET_KEY": "test"})
+                      "SECRET_KEY": "test", "OPEN_DATA": True})
     yield app
     app.extensions["rollout_engine"].dispose()
 

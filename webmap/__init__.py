@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     - ``PUBLIC_MODE`` (``ROLLOUT_PUBLIC_MODE``, default off): anonymous visitors see the map,
       commune pages and sheets;
+    - ``OPEN_DATA`` (``ROLLOUT_OPEN_DATA``, default off): ``/open-data/`` and ``/catalog.jsonld``;
     - ``SECRET_KEY`` (``ROLLOUT_SECRET_KEY``; default: a key file created with mode 0600
       next to the SpatiaLite database, see :func:`webmap.security.key_file_path`);
     - ``SESSION_COOKIE_SECURE`` (``ROLLOUT_SESSION_COOKIE_SECURE``, default off: set it when
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         METRIC_CRS=settings.metric_crs,
         JSON_SORT_KEYS=False,
         PUBLIC_MODE=env_flag("ROLLOUT_PUBLIC_MODE", False),
+        OPEN_DATA=env_flag("ROLLOUT_OPEN_DATA", False),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=env_flag("ROLLOUT_SESSION_COOKIE_SECURE", False),
@@ -98,7 +100,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from webmap import reports_views
-    from webmap.views import admin, alerts, api, export, feeds, pages
+    from webmap.views import admin, alerts, api, export, feeds, open_data, pages
 
     app.jinja_env.filters.update(fr_int=fr_int, fr_share=fr_share, fr_date=fr_date,
                                  fr_number=fr_number)
@@ -112,6 +114,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(open_data.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(reports_views.reports_bp)

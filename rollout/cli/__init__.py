@@ -28,6 +28,7 @@ for _command in (
     admin.init, imports.import_group, imports.imports_cmd, listings.communes_cmd,
     listings.sites_cmd, listings.works_cmd, listings.status_cmd, reporting.export_group,
     reporting.report_group, web.demo, web.serve, admin.users_group, admin.audit_cmd,
-    admin.backup_cmd, admin.restore_cmd, publishing.feeds_group, alerts.alerts_group,
+    admin.backup_cmd, admin.restore_cmd, publishing.feeds_group, publishing.publish_cmd,
+    alerts.alerts_group,
 ):
     main.add_command(_command)

@@ -1,4 +1,4 @@
-"""`rollout feeds write DIR`: the works feeds for a static host (issue 17)."""
+"""`rollout feeds write DIR` and `rollout publish DIR`: what the metropolis publishes (issue 17)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rollout.cli.common import Context, fail_on_bad_input
+from rollout.cli.common import Context, fail_on_bad_input, parse_date_option
 
 
 @click.group("feeds")
@@ -29,3 +29,32 @@ def feeds_write(obj: Context, folder: Path) -> None:
         paths = feeds.write_feeds(session, folder, now)
     for path in paths:
         click.echo(f"flux écrit : {path} ({path.stat().st_size} octets)")
+
+
+@click.command("publish")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", help="Publication date YYYY-MM-DD (default: today).")
+@click.option("--include-restricted", is_flag=True,
+              help="Also publish the planners' layers (5G gaps, FTTH gap hexagons).")
+@click.option("--base-url", help="Where the files will be downloaded from, for the catalogue "
+                                 "(default: ROLLOUT_PUBLIC_URL + /open-data/, else file://FOLDER/).")
+@click.pass_obj
+@fail_on_bad_input
+def publish_cmd(obj: Context, folder: Path, as_of, include_restricted: bool,
+                base_url: str | None) -> None:
+    """Open-data package: CSV, GeoJSON, one GeoPackage, datapackage.json and catalog.jsonld."""
+    import os
+
+    from rollout.db import session_scope
+    from rollout.publish import build_package, write_package
+
+    day = parse_date_option(as_of, "--as-of") or dt.date.today()
+    public = os.environ.get("ROLLOUT_PUBLIC_URL")
+    url = base_url or (public.rstrip("/") + "/open-data/" if public
+                       else folder.resolve().as_uri() + "/")
+    with session_scope(obj.engine) as session:
+        package = build_package(session, day, include_restricted=include_restricted)
+    paths = write_package(package, folder, url if url.endswith("/") else url + "/")
+    total = sum(p.stat().st_size for p in paths)
+    click.echo(f"données ouvertes au {day.isoformat()} écrites dans {folder} : "
+               f"{len(paths)} fichiers, {total} octets")
