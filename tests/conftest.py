@@ -151,3 +151,15 @@ def demo_url(request, tmp_path_factory) -> str:
         pass
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def hostile_map_url(request, tmp_path_factory) -> str:
+    """A database whose every text the map shows is a hostile payload (tests/hostile_map.py),
+    built once per backend. Read-only: never modify it in a test."""
+    from tests import hostile_map
+
+    folder = tmp_path_factory.mktemp(f"hostile-map-{request.param}")
+    url = _fresh_url(request.param, request, folder)
+    hostile_map.build(url, folder)
+    return url

@@ -10,6 +10,7 @@ import json
 import threading
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,10 +27,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 
 
-@pytest.fixture
-def live_server(demo_url: str) -> Iterator[str]:
-    """The app on 127.0.0.1 and a free port, served from a thread."""
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True})
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` on 127.0.0.1 and a free port, served from a thread: its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -38,9 +38,9 @@ def live_server(demo_url: str) -> Iterator[str]:
     thread.join(timeout=5)
 
 
-@pytest.fixture
-def browser_page(live_server: str):
-    """A Chromium page that records every problem; the test asserts there were none."""
+@contextmanager
+def recording_page():
+    """A Chromium page that records every problem and request: (page, problems, requested)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     problems: list[str] = []
     requested: list[str] = []
@@ -55,6 +55,21 @@ def browser_page(live_server: str):
             f"HTTP {r.status}: {r.url}"))
         yield page, problems, requested
         browser.close()
+
+
+@pytest.fixture
+def live_server(demo_url: str) -> Iterator[str]:
+    """The app on 127.0.0.1 and a free port, served from a thread."""
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True, "PUBLIC_MODE": True})
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def browser_page(live_server: str):
+    """A Chromium page that records every problem; the test asserts there were none."""
+    with recording_page() as recorded:
+        yield recorded
 
 
 def _commune_fills(page) -> dict[str, str]:

@@ -90,7 +90,7 @@
     onEachFeature: function (feature, shape) {
       var props = feature.properties;
       shape.bindTooltip(function () { return textElement("div", props.name); },
-                        {sticky: true});
+                        {sticky: true, className: "map-tooltip"});
       if (cfg.popups[props.insee]) {
         shape.bindPopup(function () { return communePopup(props.insee, props.name); },
                         {maxWidth: 320});
