@@ -149,9 +149,10 @@ def test_indicator_switch_recolours_and_search_finds_a_commune(browser_page, liv
     assert sum(statuses[i] != shares[i] for i in shares) >= 1
     assert "Worst milestone status" in page.locator(".map-legend").inner_text()
     assert page.locator("#quarter").is_disabled()
-    # The demo's radio sites and public works are offered in the layer control.
+    # The demo's radio sites are offered in the layer control; its public works only to the
+    # roles that may see them (an anonymous visitor of the public map may not).
     control = page.locator(".leaflet-control-layers").inner_text()
-    assert "Radio sites" in control and "Public works" in control
+    assert "Radio sites" in control and "Public works" not in control
     page.locator(".leaflet-control-search input").press_sequentially("Roubaix", delay=50)
     page.locator(".search-tooltip .search-tip").first.click()
     popup = page.locator(".leaflet-popup-content")

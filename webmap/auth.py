@@ -162,6 +162,12 @@ def allowed(permission: str) -> bool:
     return bool(current_app.config.get("PUBLIC_MODE")) and permission in PUBLIC_PERMISSIONS
 
 
+def permission_key() -> tuple[str, ...]:
+    """This request's permission set (sorted): part of the key of every cached page, so a
+    page built for one set of permissions is never served to another."""
+    return tuple(sorted(p for p in accounts.PERMISSIONS if allowed(p)))
+
+
 def may_view(endpoint: str) -> bool:
     """Whether this request may open ``endpoint`` (templates hide links it may not)."""
     view = current_app.view_functions.get(endpoint)

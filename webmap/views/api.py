@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from rollout.formatting import records
 from webmap import data, db_session, params
-from webmap.auth import requires
+from webmap.auth import allowed, requires
 from webmap.errors import ApiError
 from webmap.layers import LAYERS
 from webmap.openapi import COMMUNE_PROPERTIES, document
@@ -26,6 +26,16 @@ KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang"}
 # analysis, works the dig-once input. A layer added without an entry needs "gaps".
 LAYER_PERMISSIONS = {"sites": "map", "works": "dig_once", "gaps": "gaps",
                      "gap_hexagons": "gaps", "gaps_5g": "gaps"}
+
+
+def layer_permission(name: str) -> str:
+    """The permission ``/api/<name>`` needs, and so does the layer on a page."""
+    return LAYER_PERMISSIONS.get(name, "gaps")
+
+
+def visible_layers() -> frozenset[str]:
+    """The layers this request may see (on the map, on commune pages and under the API)."""
+    return frozenset(name for name in LAYERS if allowed(layer_permission(name)))
 
 
 def _check_unknown(extra: frozenset[str] = frozenset()) -> None:
@@ -144,7 +154,7 @@ def _layer_view(name: str):
 
     view.__name__ = f"layer_{name}"
     view.__doc__ = f"The {name} layer as GeoJSON."
-    return requires(LAYER_PERMISSIONS.get(name, "gaps"))(view)
+    return requires(layer_permission(name))(view)
 
 
 for _name in LAYERS:

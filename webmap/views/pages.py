@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 from flask import Blueprint, Response, current_app, g, render_template, request
 
@@ -9,11 +12,12 @@ from rollout import journal
 from rollout.formatting import to_csv
 from rollout.operators import KNOWN_OPERATORS
 from webmap import charts, data, db_session, mapview, params
-from webmap.auth import requires
+from webmap.auth import permission_key, requires
 from webmap.disposition import content_disposition
 from webmap.errors import not_found
 from webmap.i18n import translate
 from webmap.layers import LAYERS
+from webmap.views.api import visible_layers
 
 bp = Blueprint("pages", __name__)
 
@@ -30,6 +34,12 @@ CSV_COLUMNS = ["insee", "name", "population", "area_km2", "premises", "premises_
 SHARE_METRICS = ("ftth_connectable_share", "ftth_connectable_or_rad_share")
 
 
+def page_cached(session, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``data.cached`` for what a page shows: keyed by the visitor's permission set too, since
+    a page carries only what those permissions allow (issue 12, item 2)."""
+    return data.cached(session, (*key, permission_key()), compute)
+
+
 def _page_as_of():
     g.as_of = params.as_of(request.args)
     return g.as_of
@@ -44,11 +54,11 @@ def index() -> str:
     tiles = current_app.config.get("TILES")
     attribution = current_app.config.get("TILES_ATTRIBUTION")
     with db_session() as session:
-        parts = data.cached(
+        parts = page_cached(
             session, ("map", as_of, g.lang, indicator, tiles, attribution,
                       data.compliance() is not None),
             lambda: mapview.build_map(session, as_of, g.lang, tiles, attribution, indicator,
-                                      frozenset(LAYERS)),
+                                      visible_layers()),
         )
     return render_template("map.html", map=parts, as_of=as_of)
 
@@ -102,7 +112,7 @@ def commune(insee: str) -> str:
         history = history[history["insee"] == insee]
         milestones = data.commune_milestones(session, as_of, insee)
         operators = data.committed_communes_of(session, insee)
-        every = data.cached(session, ("overlay_counts", as_of),
+        every = page_cached(session, ("overlay_counts", as_of),
                             lambda: overlay_counts(session, as_of))
     committed = []
     if len(milestones):
@@ -139,14 +149,15 @@ def overlay_counts(session, as_of) -> dict[str, dict[str, int]]:
 
 
 def data_layers() -> dict:
-    """Overlays a commune sheet counts: sites and works (the gap is on the sheet already).
+    """Overlays a commune sheet counts: sites and works (the gap is on the sheet already),
+    those the visitor may see.
 
     Named, not "all but gaps": the 5G gap and hexagon layers cost ~0.5 s per read and were
     computed on every commune page for nothing (measured by benchmarks/load.py).
     """
-    from webmap.layers import LAYERS
-
-    return {name: item for name, item in LAYERS.items() if name in ("sites", "works")}
+    visible = visible_layers()
+    return {name: item for name, item in LAYERS.items()
+            if name in ("sites", "works") and name in visible}
 
 
 def _operator_names(session) -> dict[str, str]:
@@ -208,7 +219,7 @@ def _banner() -> dict:
         if "banner" not in g:
             with db_session() as session:
                 day = g.get("as_of") or params.today()
-                g.banner = data.cached(session, ("provenance", day),
+                g.banner = page_cached(session, ("provenance", day),
                                        lambda: data.provenance(session, day))
         return g.banner
 
