@@ -34,7 +34,10 @@ STATUS_COLOURS = {
     "met": "#009E73",
     None: "#F2F2F2",
 }
-plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "rollout"})
+# text.parse_math off: a "$" in a commune or agreement name is a dollar sign, never mathtext
+# (an unbalanced "$" would otherwise stop the chart, a balanced pair be typeset; issue 12).
+plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "rollout",
+                     "text.parse_math": False})
 
 
 @dataclass

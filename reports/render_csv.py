@@ -1,6 +1,8 @@
 """CSV rendering: UTF-8, comma-separated, header row of column keys, machine values
 (ISO dates, decimal point, ``true``/``false``, empty for missing). No comment lines: the
-columns are documented in the method annex and the README."""
+columns are documented in the method annex and the README. Text cells go through
+:func:`rollout.formatting.csv_cell` (a leading ``'`` before ``= + - @``, tab, CR); numbers
+are written as they are."""
 
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ import io
 from typing import Any
 
 from reports import model as m
+from rollout.formatting import csv_cell
 
 
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return csv_cell(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dt.date, dt.datetime)):

@@ -60,7 +60,9 @@ def _styles(compact: bool) -> dict[str, ParagraphStyle]:
     }
 
 
-def _cell(text: str, style: ParagraphStyle) -> Paragraph:
+def _text(text: str, style: ParagraphStyle) -> Paragraph:
+    """The one way text reaches a PDF: ReportLab's paragraph mini-markup (``<font>``,
+    ``<a href>``, ``<para>``, entities) in ``text`` is escaped, shown as typed (issue 12)."""
     return Paragraph(escape(text), style)
 
 
@@ -112,23 +114,23 @@ def _table(block: m.Table, styles: dict, width: float, tr: Words) -> list:
     texts = [[tr.value(v, c.kind) for c, v in zip(block.columns, row, strict=True)]
              for row in block.rows]
     widths = _widths(block, texts, styles, width)
-    data = [[_cell(c.label, styles["head"]) for c in block.columns]]
+    data = [[_text(c.label, styles["head"]) for c in block.columns]]
     for row in texts:
         data.append([
-            _cell(text, styles["cell_right"] if c.kind in NUMERIC else styles["cell"])
+            _text(text, styles["cell_right"] if c.kind in NUMERIC else styles["cell"])
             for c, text in zip(block.columns, row, strict=True)
         ])
     if not block.rows:
-        data.append([_cell(tr("aucune ligne"), styles["cell"])] + [""] * (len(block.columns) - 1))
-    out: list = [CondPageBreak(3 * cm), Paragraph(escape(block.title), styles["h2"]),
+        data.append([_text(tr("aucune ligne"), styles["cell"])] + [""] * (len(block.columns) - 1))
+    out: list = [CondPageBreak(3 * cm), _text(block.title, styles["h2"]),
                  _grid(data, widths, header=True)]
     if block.note:
-        out.append(Paragraph(escape(block.note), styles["small"]))
+        out.append(_text(block.note, styles["small"]))
     return out + [Spacer(1, 4)]
 
 
 def _facts(block: m.Facts, styles: dict, width: float, tr: Words) -> list:
-    data = [[_cell(label, styles["cell"]), _cell(tr.value(value, kind), styles["cell"])]
+    data = [[_text(label, styles["cell"]), _text(tr.value(value, kind), styles["cell"])]
             for label, value, kind in block.rows]
     table = _grid(data, [width * 0.42, width * 0.58], header=False)
     table.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), GREY)]))
@@ -139,19 +141,19 @@ def _figure(block: m.Figure, styles: dict, width: float) -> list:
     image = Image(io.BytesIO(block.png))
     scale = min(block.width_cm * cm, width) / image.imageWidth
     image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
-    return [KeepTogether([image, Paragraph(escape(block.caption), styles["caption"])])]
+    return [KeepTogether([image, _text(block.caption, styles["caption"])])]
 
 
 def _flowables(document: m.Document, styles: dict, width: float, tr: Words) -> list:
-    story: list = [Paragraph(escape(document.title), styles["title"]),
-                   Paragraph(escape(document.subtitle), styles["subtitle"])]
+    story: list = [_text(document.title, styles["title"]),
+                   _text(document.subtitle, styles["subtitle"])]
     for index, section in enumerate(document.sections):
         if section.new_page and index:
             story.append(PageBreak())
-        story.append(Paragraph(escape(section.title), styles["h1"]))
+        story.append(_text(section.title, styles["h1"]))
         for block in section.blocks:
             if isinstance(block, m.Paragraph):
-                story.append(Paragraph(escape(block.text), styles[block.style]))
+                story.append(_text(block.text, styles[block.style]))
             elif isinstance(block, m.Facts):
                 story += _facts(block, styles, width, tr)
             elif isinstance(block, m.Table):

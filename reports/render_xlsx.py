@@ -1,5 +1,10 @@
 """XLSX rendering with openpyxl: one sheet per table, real numbers and dates, filters, frozen
-headers; byte-identical for the same document (fixed properties and zip timestamps)."""
+headers; byte-identical for the same document (fixed properties and zip timestamps).
+
+Every cell goes through :func:`append_row` (issue 12, item 4): a string is always a string
+cell (``data_type`` ``"s"``), so text led by ``=`` (``=HYPERLINK(…)``) is shown, never run as a
+formula; control characters XML cannot hold are shown as ``\\x1b``-style escapes.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import re
 import zipfile
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -32,6 +38,19 @@ HEADER_FILL = PatternFill("solid", fgColor="EEF1F5")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
+def cell_text(text: str) -> str:
+    """``text`` with the control characters an XLSX file cannot hold made visible (``\\x1b``)."""
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def append_row(ws, values: list) -> None:
+    """Append ``values`` to ``ws``: numbers, dates and booleans typed, strings as plain text."""
+    ws.append([cell_text(v) if isinstance(v, str) else v for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def _value(value, kind: str):
     if value is None:
         return None
@@ -53,11 +72,11 @@ def _sheet_name(name: str, taken: set[str]) -> str:
 
 
 def _write(ws, columns: list[m.Column], rows: list[list], formats: dict[str, str]) -> None:
-    ws.append([c.label for c in columns])
+    append_row(ws, [c.label for c in columns])
     for cell in ws[1]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
     for row in rows:
-        ws.append([_value(v, c.kind) for c, v in zip(columns, row, strict=True)])
+        append_row(ws, [_value(v, c.kind) for c, v in zip(columns, row, strict=True)])
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = max(10, min(60, 9 * column.width + 4))
@@ -75,7 +94,7 @@ def _facts_sheet(ws, document: m.Document, tr: Words, formats: dict[str, str]) -
     _write(ws, columns, [], formats)
     for section, facts in document.facts():
         for label, value, kind in facts.rows:
-            ws.append([section, label, _value(value, kind)])
+            append_row(ws, [section, label, _value(value, kind)])
             if kind in formats:
                 ws.cell(ws.max_row, 3).number_format = formats[kind]
     ws.auto_filter.ref = f"A1:C{max(2, ws.max_row)}"
@@ -114,7 +133,7 @@ def render(document: m.Document) -> bytes:
     props = workbook.properties
     props.created = props.modified = moment
     props.creator = props.lastModifiedBy = "rollout"
-    props.title, props.subject = document.title, document.subtitle
+    props.title, props.subject = cell_text(document.title), cell_text(document.subtitle)
     props.identifier = document.report_id
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

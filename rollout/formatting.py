@@ -1,4 +1,11 @@
-"""Figures as French readers expect them, and the CLI's table/CSV/JSON outputs."""
+"""Figures as French readers expect them, and the CLI's table/CSV/JSON outputs.
+
+Two rules every output of imported text follows (issue 12): a CSV text cell led by
+``= + - @``, a tab or a carriage return gets a leading ``'`` (:func:`csv_cell`, OWASP), so no
+spreadsheet reads it as a formula, numbers untouched; text for a terminal shows its control,
+bidi and zero-width characters as escapes such as ``\\x1b`` (:func:`visible`), so no ANSI or
+OSC sequence reaches the user's terminal.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,28 @@ import datetime as dt
 import io
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+
+# OWASP "CSV injection": leads that make a spreadsheet evaluate a cell.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# C0 and C1 controls, DEL, bidi embeddings/overrides/isolates, zero-width and line separators.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` ready for a CSV cell: text led by a formula lead gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def visible(text: str) -> str:
+    """``text`` with invisible and control characters as escapes (``\\x1b``, ``\\u202e``)."""
+    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _missing(value: Any) -> bool:
@@ -87,17 +112,21 @@ def to_json(frame: pd.DataFrame, columns: Sequence[str]) -> str:
 
 
 def to_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
+    """RFC 4180 CSV; CRLF line ends, so that a cell holding a lone CR is quoted (with ``\\n``
+    Python's writer leaves it bare and readers would split the row there)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in records(frame, columns):
-        writer.writerow(["" if v is None else v for v in row.values()])
+        writer.writerow(["" if v is None else csv_cell(v) for v in row.values()])
     return buffer.getvalue()
 
 
 def to_table(rows: list[list[str]], headers: list[str], right: set[int] | None = None) -> str:
-    """A plain fixed-width table; ``right`` holds the indexes of right-aligned columns."""
+    """A plain fixed-width table; ``right`` holds the indexes of right-aligned columns; cells
+    show control characters as escapes (:func:`visible`)."""
     right = right or set()
+    rows = [[visible(str(c)) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]

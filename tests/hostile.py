@@ -54,6 +54,8 @@ MARKUP = [
     # ReportLab's paragraph mini-language and matplotlib's mathtext.
     Payload("markup", "reportlab_para", '<font size="72" color="red">BIG</font><a href="http://evil.invalid/">x</a>'),
     Payload("markup", "mathtext", r"$\frac{a}{b}$ et $unbalanced"),
+    # Balanced "$" pairs are typeset; an unknown command stops the chart if parsed.
+    Payload("markup", "mathtext_command", r"$\nosuchcommand{x}$ et $\frac{a}{b}$"),
     Payload("markup", "entities", "&lt;b&gt; &amp;amp; &#x3C;i&#x3E;"),
     Payload("markup", "xml_cdata", "]]><!-- --><![CDATA[x"),
 ]
