@@ -99,10 +99,12 @@ def test_readers_neither_wait_nor_see_half_a_batch(with_communes, big_ipe):
             stop.wait(0.05)  # leave the (shared) CPU to the import between reads
 
     readers = [threading.Thread(target=read_loop) for _ in range(2)]
+    begun = time.perf_counter()
     for reader in readers:
         reader.start()
     try:
         assert process.wait(timeout=300) == 0, process.stderr.read().decode()
+        elapsed = time.perf_counter() - begun
     finally:
         stop.set()
         for reader in readers:
@@ -112,7 +114,9 @@ def test_readers_neither_wait_nor_see_half_a_batch(with_communes, big_ipe):
     engine.dispose()
     during = [s for s in seen if s[4]]
     assert len(during) >= 5, f"only {len(during)} reads while the import ran"
-    assert max(s[0] for s in seen) < MAX_READ_SECONDS
+    # A reader blocked by the import would wait for its commit, i.e. most of the import's
+    # run; on a loaded machine an unblocked read may still take a few seconds of CPU.
+    assert max(s[0] for s in seen) < max(MAX_READ_SECONDS, elapsed / 3)
     assert {(s[1], s[2]) for s in seen} <= {(0, 0), (ROWS, 2)}
     assert {s[3] for s in seen} == {2}
     # By hand: i in [0, ROWS) with i % 3 != 0 is DEPLOYE; premises 1 + i % 5.
