@@ -80,4 +80,5 @@ def trend_svg(
                      f'stroke-dasharray="6 4"/><text x="{LEFT + 180}" y="{legend_y + 4}" '
                      f'font-size="12">{escape(labels[1])}</text>')
     parts.append("</svg>")
+    # Markup: the SVG holds numbers computed here and the escaped title and labels only.
     return Markup("".join(parts))

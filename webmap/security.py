@@ -43,7 +43,11 @@ def csp_nonce() -> str:
 
 def nonced(html: str) -> Markup:
     """``html`` (trusted, e.g. Folium's output) with the request's nonce on every
-    ``<script>`` and ``<style>`` opening tag."""
+    ``<script>`` and ``<style>`` opening tag.
+
+    Only for markup built from constants (the map frame of :mod:`webmap.mapview`, which no
+    data reaches): it is marked safe, so data given here would be markup.
+    """
     return Markup(_OPENING_TAG.sub(rf'<\1 nonce="{csp_nonce()}"', str(html)))
 
 
