@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -35,6 +36,12 @@ def centre(index: int) -> tuple[float, float]:
     """(lon, lat) of the centre of commune ``index``."""
     row, column = divmod(index, COLUMNS)
     return (ORIGIN[0] + (column + 0.5) * SIZE, ORIGIN[1] + (row + 0.5) * SIZE)
+
+
+def squeezed(text: str) -> str:
+    """``text`` without whitespace, to find a payload however a reader or the browser spaced
+    it (some readers strip cells, others keep them; innerText folds spaces)."""
+    return re.sub(r"\s", "", text)
 
 
 def _square(index: int) -> list[list[float]]:

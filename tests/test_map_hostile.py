@@ -78,27 +78,23 @@ def test_map_page_carries_payloads_as_text_and_never_evaluates_them(app, role, p
     assert config["popups"][hostile_map.insee_of(0)][0][1] == "40,0 %"
 
 
-def _squeezed(text: str) -> str:
-    """``text`` without whitespace: some readers strip cells, others keep them as sent."""
-    return re.sub(r"\s", "", text)
-
-
 def test_planner_map_carries_every_works_and_sites_payload_as_text(app):
     config = json.loads(CONFIG.search(_client(app, "planner").get("/").get_data(
         as_text=True)).group(1))
-    texts = {_squeezed(t) for t in _texts(config["overlays"])}
-    entries = {_squeezed(entry["name"]) for entry in config["overlays"]}
+    texts = {hostile_map.squeezed(t) for t in _texts(config["overlays"])}
+    entries = {hostile_map.squeezed(entry["name"]) for entry in config["overlays"]}
     for payload in hostile.PAYLOADS:
         if "\x00" in payload.text:
             continue  # sites and works files refuse NUL (tests/hostile_map.py)
-        text = _squeezed(payload.text)
+        text = hostile_map.squeezed(payload.text)
         # GeoJSON and CSV works titles, CIFS "street — description", WZDx "road: description".
         assert text in texts
         assert f"{text}—{text}" in texts
         assert f"{text}:{text}" in texts
-        assert _squeezed(payload.text[:hostile_map.OWNER]) in texts
-        assert _squeezed(payload.text[:hostile_map.STATION_ID]) in texts
-        assert _squeezed(f"Sites radio — {payload.text[:hostile_map.OPERATOR_NAME]}") in entries
+        assert hostile_map.squeezed(payload.text[:hostile_map.OWNER]) in texts
+        assert hostile_map.squeezed(payload.text[:hostile_map.STATION_ID]) in texts
+        operator = payload.text[:hostile_map.OPERATOR_NAME]
+        assert hostile_map.squeezed(f"Sites radio — {operator}") in entries
 
 
 @pytest.mark.parametrize("path", ["/communes", "/communes/59001", "/communes/59004",

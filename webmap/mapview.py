@@ -39,7 +39,7 @@ STATUS_COLORS = {"missed": "#b2182b", "at_risk": "#ef8a62", "met_late": "#fddbc7
                  "no_data": "#bababa", "on_track": "#67a9cf", "met": "#2166ac"}
 # The Leaflet plugins map.js uses; their vendored copies come from webmap.assets.
 PLUGINS = (plugins.MarkerCluster, plugins.Search)
-COMMUNE_URL_PLACEHOLDER = "00000"
+COMMUNE_URL_PLACEHOLDER = "__INSEE__"
 
 # key -> (property in figures, French label, kind, breaks or categories, colours)
 INDICATORS: dict[str, tuple[str, str, str, list, list[str]]] = {
