@@ -31,6 +31,7 @@ from rollout import indicators, queries
 from rollout.db import make_engine, session_scope
 from rollout.demo import build_demo
 from webmap import create_app, data, layers
+from webmap.auth import requires
 from webmap.params import today
 
 TARGET_GZIP_BYTES = 500_000
@@ -88,7 +89,8 @@ def main() -> None:
         for _ in build_demo(engine, inputs_folder=Path(folder) / "inputs"):
             pass
         app = create_app({"DATABASE_URL": url, "TESTING": True, "PUBLIC_MODE": True})
-        app.add_url_rule("/naive", "naive", lambda: naive_page(engine))
+        # Every view declares its permission (default deny): the baseline is a public page too.
+        app.add_url_rule("/naive", "naive", requires("map")(lambda: naive_page(engine)))
         client = app.test_client()
         clear_caches()
         cold_body, cold = measure(client, "/", 1)
