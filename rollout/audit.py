@@ -23,6 +23,8 @@ from rollout.models import AuditEvent
 ACTIONS = frozenset({
     "import", "report", "export", "login", "login_failed", "logout", "user_added",
     "role_changed", "user_removed", "password_changed", "backup", "restore",
+    "challenge_submitted", "challenge_step", "challenge_purged", "challenge_import",
+    "challenge_export",
 })
 REPORT_KINDS = frozenset({"operator-delay", "commune", "council"})
 EVENT_COLUMNS = ["id", "at", "username", "action", "target", "details"]

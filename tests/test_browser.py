@@ -124,7 +124,7 @@ def test_map_draws_communes_slider_popup_and_link(browser_page, live_server, art
     sync_api.expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")
     page.screenshot(path=str(artifacts_dir / "map-popup.png"))
     with page.expect_navigation() as navigation:
-        popup.get_by_role("link").click()
+        popup.get_by_role("link", name="Fiche de la commune").click()
     assert navigation.value.status == 200
     assert page.url.endswith("/communes/59350")
     assert "Lille" in page.locator("h1").inner_text()

@@ -38,7 +38,9 @@ ROUTES = {
     "/api/works": "planner", "/export.gpkg": "planner",
     "/operators/FRTE/delay-report.csv": "legal", "/imports": "legal",
     "/admin/upload": "admin", "/admin/users": "admin", "/admin/audit": "admin",
-    "/alerts.atom": "viewer",
+    "/alerts.atom": "viewer", "/challenges/new": "viewer", "/challenges/template.csv": "viewer",
+    "/api/challenges/open": "viewer", "/challenges": "planner",
+    "/challenges/export/FRTE.csv": "planner",
 }
 PUBLIC = [path for path, role in ROUTES.items() if role == "viewer"]
 PROTECTED = [path for path, role in ROUTES.items() if role != "viewer"]
@@ -88,7 +90,11 @@ def test_every_route_declares_a_permission_and_is_in_the_matrix(app):
     # becoming) signed in (tests/test_web_alerts.py covers the subscriptions).
     assert tested == set(app.view_functions) - {"static", "auth.login", "auth.logout",
                                                 "auth.change_password",
-                                                "alerts.subscriptions", "alerts.unsubscribe"}
+                                                "alerts.subscriptions", "alerts.unsubscribe",
+                                                # POSTs, a token's page and a stored file:
+                                                # tests/test_web_challenges.py
+                                                "challenges.api_submit", "challenges.step",
+                                                "challenges.status", "challenges.evidence"}
 
 
 @pytest.mark.parametrize("path", list(ROUTES))

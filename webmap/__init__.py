@@ -100,12 +100,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from webmap import reports_views
-    from webmap.views import admin, alerts, api, export, feeds, open_data, pages
+    from webmap.views import admin, alerts, api, challenges, export, feeds, open_data, pages
 
     app.jinja_env.filters.update(fr_int=fr_int, fr_share=fr_share, fr_date=fr_date,
                                  fr_number=fr_number)
     i18n.init_app(app)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    # JSON only (415 otherwise): a cross-site form cannot send it, so no token is needed.
+    csrf.exempt(challenges.api_submit)
     auth.init_app(app)
     security.init_app(app)
     compress.init_app(app)
@@ -117,6 +119,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(open_data.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(challenges.bp)
     app.register_blueprint(reports_views.reports_bp)
     if app.config.get("WARM_CACHE", not app.testing):
         # Milestone assessments take seconds: compute the home page once in the background

@@ -203,6 +203,11 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
         "communes": _communes(shapes, figures, indicators),
         "popups": {row["insee"]: _popup_rows(row) for _, row in figures.iterrows()},
         "overlays": overlays(session, as_of, layers),
+        # Signalements: a popup action and open counts fetched by map.js (never cached here).
+        "challenges": {"url": url_for("challenges.new"),
+                       "countsUrl": url_for("challenges.open_counts"),
+                       "label": translate("Signaler une erreur"),
+                       "openLabel": translate("Signalements en cours")},
     }
     return {
         **_frame_parts(fmap),

@@ -105,12 +105,15 @@ def document(layers: list[str], permissions: dict[str, str] | None = None) -> di
     for name in layers:
         paths[f"/api/{name}"] = _get(f"The {name} layer", _collection(name),
                                      ["bbox", "as_of", "limit"])
+    from webmap.openapi_challenges import challenges_paths
+
     for path, permission in (permissions or {}).items():
         if path in paths:
             paths[path]["get"]["x-rollout-permission"] = permission
             paths[path]["get"]["responses"].update({
                 "401": {"description": "not signed in"},
                 "403": {"description": f"the role lacks the {permission!r} permission"}})
+    paths.update(challenges_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "rollout API", "version": "1",

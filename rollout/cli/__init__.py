@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from rollout.cli import admin, alerts, imports, listings, publishing, reporting, web
+from rollout.cli import admin, alerts, challenges, imports, listings, publishing, reporting, web
 from rollout.cli.common import Context
 from rollout.config import default_database_url
 
@@ -30,5 +30,6 @@ for _command in (
     reporting.report_group, web.demo, web.serve, admin.users_group, admin.audit_cmd,
     admin.backup_cmd, admin.restore_cmd, publishing.feeds_group, publishing.publish_cmd,
     alerts.alerts_group,
+    challenges.challenges_group,
 ):
     main.add_command(_command)

@@ -82,7 +82,25 @@
     var link = textElement("a", cfg.labels.sheet);
     link.href = cfg.communeUrl.replace(cfg.placeholder, encodeURIComponent(insee));
     box.appendChild(link);
+    if (cfg.challenges) {
+      var open = openChallenges[insee] || 0;
+      box.appendChild(textElement("div", cfg.challenges.openLabel + " : " + open,
+                                  "open-challenges"));
+      var report = textElement("a", cfg.challenges.label, "challenge-link");
+      report.href = cfg.challenges.url + "?source=map&commune_insee=" +
+        encodeURIComponent(insee);
+      box.appendChild(report);
+    }
     return box;
+  }
+
+  /* Open signalements per commune (same origin, JSON), shown in the commune popups. */
+  var openChallenges = {};
+  if (cfg.challenges) {
+    fetch(cfg.challenges.countsUrl, {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (counts) { openChallenges = counts; })
+      .catch(function () { openChallenges = {}; });
   }
 
   var communes = L.geoJSON(cfg.communes, {
