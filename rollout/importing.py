@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import InputError, Problem
-from rollout import audit
+from rollout import audit, evidence
 from rollout.db import session_scope
 from rollout.models import ImportBatch, ImportError_
 
@@ -149,6 +149,7 @@ def run_import(
                     batch_id=existing.id,
                 )
                 _audit(session, outcome, size, imported_by)
+                evidence.keep(evidence.store_folder(engine.url), path, sha256)
                 return outcome
             batch = ImportBatch(
                 kind=kind, file_name=name, sha256=sha256, size_bytes=size, status="loaded",
@@ -174,6 +175,8 @@ def run_import(
             )
             # Same transaction as the batch: the event exists exactly when the data does.
             _audit(session, outcome, size, imported_by)
+            # Kept before the commit: a loaded batch always has its file in the store.
+            evidence.keep(evidence.store_folder(engine.url), path, sha256)
     except InputError as exc:
         outcome = ImportOutcome(
             status="rejected", kind=kind, file_name=name, sha256=sha256, batch_id=None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ BACKENDS = [
     b for b in os.environ.get("ROLLOUT_TEST_BACKENDS", "spatialite,postgis").split(",") if b
 ]
 _counter = itertools.count()
+# PostGIS databases keep imported files in ./evidence by default (rollout.evidence): tests
+# keep them in a throwaway folder instead of the working tree.
+os.environ.setdefault("ROLLOUT_EVIDENCE_STORE", tempfile.mkdtemp(prefix="rollout-evidence-"))
 
 
 @pytest.fixture(scope="session")

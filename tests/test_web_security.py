@@ -37,6 +37,7 @@ ROUTES = {
     "/api/gaps": "planner", "/api/gap_hexagons": "planner", "/api/gaps_5g": "planner",
     "/api/works": "planner", "/export.gpkg": "planner",
     "/operators/FRTE/delay-report.csv": "legal", "/imports": "legal",
+    "/operators/FRTE/evidence-bundle.zip": "legal",
     "/admin/upload": "admin", "/admin/users": "admin", "/admin/audit": "admin",
     "/alerts.atom": "viewer", "/challenges/new": "viewer", "/challenges/template.csv": "viewer",
     "/api/challenges/open": "viewer", "/challenges": "planner",

@@ -34,6 +34,7 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
     "html": "text/html; charset=utf-8",
+    "zip": "application/zip",
 }
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -82,6 +83,18 @@ def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
     # The language comes from the query, the cookie or Accept-Language: caches must key on them.
     response.vary.update(("Accept-Language", "Cookie"))
     return response
+
+
+@reports_bp.get("/operators/<code>/evidence-bundle.zip")
+@requires("operator_delay_reports")
+def evidence_bundle(code: str) -> Response:
+    """The delay report with every source and a manifest (``rollout verify``): legal staff."""
+    from reports.evidence_bundle import build_bundle
+
+    url = current_app.config["DATABASE_URL"]
+    return _send(lambda session, as_of, fmt, lang: build_bundle(session, url, code, as_of, lang),
+                 "operator-delay", {"operator": code, "bundle": "true"}, f"dossier-{code}",
+                 "zip", ("zip",))
 
 
 @reports_bp.get("/operators/<code>/delay-report.<fmt>")

@@ -29,6 +29,7 @@ for _command in (
     listings.sites_cmd, listings.works_cmd, listings.status_cmd, reporting.export_group,
     reporting.report_group, web.demo, web.serve, admin.users_group, admin.audit_cmd,
     admin.backup_cmd, admin.restore_cmd, publishing.feeds_group, publishing.publish_cmd,
+    publishing.verify_cmd,
     alerts.alerts_group,
     challenges.challenges_group,
 ):

@@ -1,4 +1,4 @@
-"""`rollout feeds write DIR` and `rollout publish DIR`: what the metropolis publishes (issue 17)."""
+"""`rollout feeds write DIR`, `rollout publish DIR`, `rollout verify FILE.zip` (issue 17)."""
 
 from __future__ import annotations
 
@@ -58,3 +58,21 @@ def publish_cmd(obj: Context, folder: Path, as_of, include_restricted: bool,
     total = sum(p.stat().st_size for p in paths)
     click.echo(f"données ouvertes au {day.isoformat()} écrites dans {folder} : "
                f"{len(paths)} fichiers, {total} octets")
+
+
+@click.command("verify")
+@click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def verify_cmd(bundle: Path) -> None:
+    """Re-check an evidence bundle: hashes, sources re-imported, every figure (exit 1 if not)."""
+    import sys
+
+    from reports.verify import VerificationFailed, verify_bundle
+
+    try:
+        result = verify_bundle(bundle)
+    except VerificationFailed as exc:
+        click.echo(f"ÉCHEC : {exc}", err=True)
+        sys.exit(1)
+    for line in result.lines:
+        click.echo(line)
+    click.echo(f"dossier conforme : {bundle}")

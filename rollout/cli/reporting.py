@@ -69,17 +69,32 @@ def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, bui
 @report_group.command("operator-delay")
 @click.option("--operator", required=True, help="Operator code (FRTE, COAG…).")
 @click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx", "csv", "html"]),
-              required=True)
-@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx", "csv", "html"]))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also (or only) write an evidence bundle: the report in PDF, XLSX and CSV, "
+                   "every source file, manifest.json (check it with `rollout verify`).")
 @LANG_OPTION
 @click.pass_obj
 @fail_on_bad_input
-def report_operator_delay(obj: Context, operator: str, as_of, fmt: str, output: Path,
-                          lang: str) -> None:
+def report_operator_delay(obj: Context, operator: str, as_of, fmt: str | None,
+                          output: Path | None, bundle: Path | None, lang: str) -> None:
     """For legal staff: each missed milestone, since when, by how many premises, evidence."""
     from reports import operator_delay_report
     from reports.i18n import recorded_language
+
+    if (fmt is None) != (output is None) or (fmt is None and bundle is None):
+        raise click.UsageError("give --format and --output, or --bundle FILE.zip, or both")
+    if bundle is not None:
+        from reports.evidence_bundle import build_bundle
+
+        _make_report(obj, "operator-delay",
+                     {"operator": operator, "format": "bundle", **recorded_language(lang)},
+                     as_of, bundle,
+                     lambda session, day: build_bundle(session, obj.database_url, operator,
+                                                       day, lang))
+    if fmt is None:
+        return
 
     _make_report(obj, "operator-delay",
                  {"operator": operator, "format": fmt, **recorded_language(lang)},
