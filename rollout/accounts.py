@@ -13,12 +13,12 @@ import re
 from collections.abc import Mapping
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from rollout import audit
-from rollout.models import UserAccount
+from rollout import audit, web_sessions
+from rollout.models import UserAccount, UserSession
 
 _VIEWER = frozenset({"map", "commune_pages", "sheets"})
 _PLANNER = _VIEWER | {"exports", "gaps", "dig_once"}
@@ -129,9 +129,10 @@ def _check_not_last_admin(session: Session, user: UserAccount) -> None:
 
 
 def remove_user(session: Session, username: str, *, actor: str | None = None) -> None:
-    """Delete an account; its past audit events keep the username."""
+    """Delete an account and its web sessions; its past audit events keep the username."""
     user = get_user(session, username)
     _check_not_last_admin(session, user)
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.delete(user)
     session.flush()
     audit.record(session, "user_removed", actor, user.username, {"role": user.role})
@@ -140,7 +141,7 @@ def remove_user(session: Session, username: str, *, actor: str | None = None) ->
 def set_role(
     session: Session, username: str, role: str, *, actor: str | None = None
 ) -> UserAccount:
-    """Change an account's role."""
+    """Change an account's role; its web sessions end (it signs in again with the new one)."""
     _role_permissions(role)
     user = get_user(session, username)
     if user.role == role:
@@ -149,6 +150,7 @@ def set_role(
         _check_not_last_admin(session, user)
     before, user.role = user.role, role
     session.flush()
+    web_sessions.end_all(session, user.id, "role", _utcnow())
     audit.record(session, "role_changed", actor, user.username, {"from": before, "to": role})
     return user
 
@@ -158,8 +160,7 @@ def set_password(
 ) -> UserAccount:
     """Give an account a new password without asking the old one (an administrator's reset).
 
-    The stored hash changes, so every web session signed in with the old password ends
-    (:mod:`webmap.auth` stamps sessions with the hash).
+    Every web session of the account ends (:mod:`rollout.web_sessions`).
     """
     user = get_user(session, username)
     check_password_policy(password)
@@ -186,8 +187,17 @@ def _store_password(
 ) -> UserAccount:
     user.password_hash = generate_password_hash(password)
     session.flush()
+    web_sessions.end_all(session, user.id, "password", _utcnow())
     audit.record(session, "password_changed", actor, user.username, {"reset": reset})
     return user
+
+
+def sign_out_everywhere(session: Session, username: str, *, actor: str | None = None) -> int:
+    """End every web session of ``username``; return how many were open (audited)."""
+    user = get_user(session, username)
+    count = web_sessions.end_all(session, user.id, "everywhere", _utcnow())
+    audit.record(session, "sessions_ended", actor, user.username, {"sessions": count})
+    return count
 
 
 @functools.cache

@@ -22,7 +22,7 @@ from rollout.models import AuditEvent
 
 ACTIONS = frozenset({
     "import", "report", "export", "login", "login_failed", "logout", "user_added",
-    "role_changed", "user_removed", "password_changed", "backup", "restore",
+    "role_changed", "user_removed", "password_changed", "sessions_ended", "backup", "restore",
     "challenge_submitted", "challenge_step", "challenge_purged", "challenge_import",
     "challenge_export",
 })

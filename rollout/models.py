@@ -336,6 +336,27 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32), index=True)
     target: Mapped[str | None] = mapped_column(String(256))
     details: Mapped[dict | None] = mapped_column(JSON)
+    # The web client's address (request.remote_addr, behind ROLLOUT_TRUSTED_PROXIES); NULL: CLI.
+    client_address: Mapped[str | None] = mapped_column(String(45))
+
+
+class UserSession(Base):
+    """A web sign-in: the cookie holds a random token whose sha256 is ``token_hash``; the
+    session is valid while ``ended_at`` is NULL (see :mod:`rollout.web_sessions`)."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime())
+    # logout | everywhere | idle | password | role
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
 
 
 # Alerts and signalements live in their own module; importing it registers their tables.

@@ -1,7 +1,7 @@
 """Changing a password (web page and `rollout users set-password`) and the trusted-proxy option.
 
 Through the real app factory and a fresh database on each backend; sessions are signed in
-through the real login form, so they carry the credential stamp a real browser gets.
+through the real login form, so they carry the server session a real browser gets.
 """
 
 from __future__ import annotations
@@ -142,17 +142,17 @@ def test_a_new_password_signs_the_other_sessions_out(app):
     assert changer.get(PAGE).status_code == 200
 
 
-def test_a_session_without_stamp_must_sign_in_again(app):
-    # A cookie from before stamps existed: the username alone. Adopting the current stamp
-    # would let it outlive a password change made while it lay unused.
+def test_a_cookie_without_session_id_must_sign_in_again(app):
+    # A cookie from before server sessions: the username alone. Adopting it would let it
+    # outlive a logout or password change made while it lay unused.
     legacy = app.test_client()
     ensure_user(legacy, "test-viewer", "viewer")
-    put_in_session(legacy, "test-viewer", stamped=False)
+    put_in_session(legacy, "test-viewer", legacy=True)
     refused = legacy.get(PAGE)
     assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
-    stamped = app.test_client()
-    put_in_session(stamped, "test-viewer")
-    assert stamped.get(PAGE).status_code == 200
+    current = app.test_client()
+    put_in_session(current, "test-viewer")
+    assert current.get(PAGE).status_code == 200
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(app):

@@ -87,10 +87,11 @@ def test_every_route_declares_a_permission_and_is_in_the_matrix(app):
             assert hasattr(view, "required_permission"), endpoint
     urls = app.url_map.bind("localhost")
     tested = {urls.match(path)[0] for path in ROUTES}
-    # Sign-in pages, one's own password and alert subscriptions: open to whoever is (or is
-    # becoming) signed in (tests/test_web_alerts.py covers the subscriptions).
+    # Sign-in pages, one's own account pages and alert subscriptions: open to whoever is (or
+    # is becoming) signed in (tests/test_web_alerts.py covers the subscriptions,
+    # tests/test_web_sessions.py the sessions page).
     assert tested == set(app.view_functions) - {"static", "auth.login", "auth.logout",
-                                                "auth.change_password",
+                                                "auth.change_password", "auth.sessions",
                                                 "alerts.subscriptions", "alerts.unsubscribe",
                                                 # POSTs, a token's page and a stored file:
                                                 # tests/test_web_challenges.py
@@ -246,12 +247,34 @@ def test_limiter_window_slides():
     assert limiter.retry_after(key) is None
 
 
-def test_limiter_memory_is_bounded():
-    limiter = LoginLimiter(max_failures=1, max_keys=3)
+def test_limiter_memory_is_bounded_and_never_drops_a_locked_key():
+    now = [0.0]
+    limiter = LoginLimiter(max_failures=1, window_seconds=60, max_keys=3,
+                           clock=lambda: now[0])
     for i in range(10):
         limiter.failed((f"user{i}", "1.2.3.4"))
-    assert limiter.retry_after(("user9", "1.2.3.4")) is not None
-    assert limiter.retry_after(("user0", "1.2.3.4")) is None
+    assert len(limiter._pairs.failures) == 3 and len(limiter._accounts.failures) == 3
+    assert limiter.retry_after(("user0", "1.2.3.4")) == 61  # locked: kept to its end
+    assert limiter.retry_after(("user9", "1.2.3.4")) == 61  # full of locked keys: refused
+    now[0] = 60.0  # every window has ended: room again
+    assert limiter.retry_after(("user9", "1.2.3.4")) is None
+
+
+def test_limiter_has_a_per_account_ceiling_across_addresses():
+    now = [0.0]
+    limiter = LoginLimiter(max_failures=5, window_seconds=900, account_max_failures=20,
+                           clock=lambda: now[0])
+    for i in range(20):  # 20 addresses, one guess each: no address reaches 5
+        assert limiter.retry_after(("alice", f"10.0.0.{i}")) is None
+        limiter.failed(("alice", f"10.0.0.{i}"))
+        now[0] += 10
+    # now = 200; the first failure (at 0) leaves the window at 900
+    assert limiter.retry_after(("alice", "192.0.2.1")) == 701
+    limiter.reset(("alice", "192.0.2.1"))  # a success from one address does not lift it
+    assert limiter.retry_after(("alice", "192.0.2.1")) == 701
+    assert limiter.retry_after(("bob", "10.0.0.1")) is None
+    now[0] = 900.0
+    assert limiter.retry_after(("alice", "192.0.2.1")) is None
 
 
 def _nonce(csp: str) -> str:

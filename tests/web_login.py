@@ -8,10 +8,10 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from rollout import accounts
+from rollout import accounts, web_sessions
 from rollout.db import session_scope
 from rollout.models import UserAccount
-from webmap.auth import SESSION_CREDENTIAL, SESSION_USER, credential_stamp
+from webmap.auth import LEGACY_KEYS, SESSION_ID
 
 PASSWORD = "correct horse battery staple"
 
@@ -32,19 +32,20 @@ def sign_in(client: FlaskClient, role: str = "admin") -> str:
     return username
 
 
-def put_in_session(client: FlaskClient, username: str, stamped: bool = True) -> None:
-    """Sign ``username`` in as the login form does: name and credential stamp (or the name
-    alone, as sessions signed in before stamps existed)."""
+def put_in_session(client: FlaskClient, username: str, legacy: bool = False) -> None:
+    """Sign ``username`` in as the login form does: a server session and its id in the
+    cookie (or, ``legacy``, the name alone, as cookies from before server sessions)."""
     app = client.application
+    if legacy:
+        with client.session_transaction() as session:
+            session[LEGACY_KEYS[0]] = username
+        return
     with session_scope(app.extensions["rollout_engine"]) as db:
-        password_hash = db.scalar(
-            select(UserAccount.password_hash).where(UserAccount.username == username))
-    with app.test_request_context():
-        stamp = credential_stamp(password_hash)
+        user = db.scalar(select(UserAccount).where(UserAccount.username == username))
+        token = web_sessions.start(db, user, now=app.extensions["rollout_clock"](),
+                                   client_address="127.0.0.1", user_agent="test")
     with client.session_transaction() as session:
-        session[SESSION_USER] = username
-        if stamped:
-            session[SESSION_CREDENTIAL] = stamp
+        session[SESSION_ID] = token
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

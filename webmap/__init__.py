@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from rollout import web_sessions
 from rollout.config import Settings
 from rollout.db import make_engine, session_scope
 from rollout.formatting import fr_date, fr_int, fr_number, fr_share
@@ -41,6 +42,12 @@ def _proxy_count(value: object) -> int:
     return int(text)
 
 
+def _host_list(value: str) -> list[str] | None:
+    """``ROLLOUT_TRUSTED_HOSTS``: comma-separated host names; unset or empty: any host."""
+    hosts = [h.strip().lower() for h in value.split(",") if h.strip()]
+    return hosts or None
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` needs ``DATABASE_URL`` (else Settings' default applies).
 
@@ -57,7 +64,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
       served over https);
     - ``MAX_CONTENT_LENGTH`` (``ROLLOUT_MAX_UPLOAD_MB``, default 200 MB) and
       ``UPLOAD_FOLDER`` (``ROLLOUT_UPLOAD_FOLDER``, default ``uploads`` next to the database);
+    - ``IDLE_TIMEOUT_MINUTES`` (``ROLLOUT_IDLE_TIMEOUT_MINUTES``): minutes without a request
+      after which a session ends, per role; default 30 for legal and admin, 480 for viewer
+      and planner (see :func:`rollout.web_sessions.idle_timeouts` for the variable's forms);
     - ``LOGIN_RATE_LIMIT``: (failures, seconds) per username and address, default (5, 900);
+    - ``TRUSTED_HOSTS`` (``ROLLOUT_TRUSTED_HOSTS``, comma-separated, default: any): the
+      host names the site answers to (Flask checks ``Host``; others get 400); a leading dot
+      admits subdomains;
     - ``TRUSTED_PROXIES`` (``ROLLOUT_TRUSTED_PROXIES``, default 0): the number of reverse
       proxies in front of the app; their X-Forwarded-For/-Proto/-Host headers then give the
       client's address (the login rate limiter's key), scheme and host.
@@ -77,8 +90,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=env_flag("ROLLOUT_SESSION_COOKIE_SECURE", False),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
         MAX_CONTENT_LENGTH=int(os.environ.get("ROLLOUT_MAX_UPLOAD_MB", "200")) * 1024 * 1024,
+        IDLE_TIMEOUT_MINUTES=web_sessions.idle_timeouts(
+            os.environ.get("ROLLOUT_IDLE_TIMEOUT_MINUTES")),
         LOGIN_RATE_LIMIT=(5, 900),
         TRUSTED_PROXIES=os.environ.get("ROLLOUT_TRUSTED_PROXIES", "0"),
+        TRUSTED_HOSTS=_host_list(os.environ.get("ROLLOUT_TRUSTED_HOSTS", "")),
     )
     app.config.update(config or {})
     proxies = app.config["TRUSTED_PROXIES"] = _proxy_count(app.config["TRUSTED_PROXIES"])

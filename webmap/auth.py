@@ -9,18 +9,15 @@ pages and sheets — never exports, gaps, operator-delay reports, imports or the
 Refusals: an anonymous visitor is sent to the login page (302) or gets a 401 JSON error
 under ``/api/``; a signed-in user without the permission gets 403.
 
-A session carries a stamp of its account's password hash: a new password (web page or
-``rollout users set-password``) ends every other session of that account. A session without
-a stamp (signed in before stamps existed) must sign in again.
+Sessions live on the server (:mod:`rollout.web_sessions`, issue 12 item 5): the signed
+cookie carries a random session id and nothing else about the user. Logout, "sign out
+everywhere" (``/account/sessions`` or ``rollout users signout``), the idle timeout
+(``IDLE_TIMEOUT_MINUTES``) and a new password or role end them on the server, so a cookie
+copied before is refused. A cookie from before server sessions (no id) signs in again.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -41,19 +38,20 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from rollout import accounts, audit
+from rollout import accounts, audit, web_sessions
 from rollout.db import session_scope
 from rollout.models import UserAccount
 from webmap.i18n import translate
+from webmap.limiter import LoginLimiter
 
 bp = Blueprint("auth", __name__)
 
-SESSION_USER = "user"
-SESSION_CREDENTIAL = "credential"
+SESSION_ID = "sid"
+# Keys of cookies signed before server-side sessions: their holders sign in again.
+LEGACY_KEYS = ("user", "credential")
 PUBLIC_PERMISSIONS = accounts.ROLES["viewer"]
 # The app's own background warm-up request (create_app) may build the map without a user;
 # WSGI environ keys without the HTTP_ prefix cannot be set by a client.
@@ -67,59 +65,6 @@ class CurrentUser:
 
     username: str
     role: str
-
-
-class LoginLimiter:
-    """Failed sign-ins per (username, client address) over a sliding window.
-
-    Kept in this process's memory (shared by waitress threads, reset by a restart, not shared
-    between processes): enough to stop online password guessing against one account.
-    """
-
-    def __init__(self, max_failures: int = 5, window_seconds: float = 900,
-                 max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_failures = max_failures
-        self.window = window_seconds
-        self.max_keys = max_keys
-        self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def retry_after(self, key: tuple[str, str]) -> int | None:
-        """Seconds until ``key`` may try again, or None if it may try now."""
-        with self._lock:
-            now = self.clock()
-            times = self._recent(key, now)
-            if len(times) < self.max_failures:
-                return None
-            return max(1, int(times[0] + self.window - now) + 1)
-
-    def failed(self, key: tuple[str, str]) -> None:
-        """Count one failure of ``key``."""
-        with self._lock:
-            now = self.clock()
-            if key not in self._failures and len(self._failures) >= self.max_keys:
-                self._prune(now)
-            times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times
-
-    def reset(self, key: tuple[str, str]) -> None:
-        """Forget ``key``'s failures (after a successful sign-in)."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, t in self._failures.items() if not self._recent(k, now)]:
-            del self._failures[key]
-        while len(self._failures) >= self.max_keys:  # still full: drop the oldest keys
-            del self._failures[next(iter(self._failures))]
 
 
 class LoginForm(FlaskForm):
@@ -185,40 +130,50 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def credential_stamp(password_hash: str) -> str:
-    """A digest of a password hash keyed by the app's secret: it changes with every new
-    password and, the session cookie being signed but readable, reveals nothing of the hash."""
-    key = current_app.secret_key
-    key = key.encode() if isinstance(key, str) else key
-    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+def _clock() -> Callable[[], object]:
+    return current_app.extensions["rollout_clock"]
 
 
-def _sign_in(name: str, password_hash: str) -> None:
-    session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    session[SESSION_USER] = name
-    session[SESSION_CREDENTIAL] = credential_stamp(password_hash)
+def start_session(db, user: UserAccount) -> None:
+    """Open a server session for ``user`` (in ``db``'s transaction) and put its id, alone,
+    in a fresh cookie session (new CSRF token too)."""
+    token = web_sessions.start(db, user, now=_clock()(), client_address=request.remote_addr,
+                               user_agent=request.user_agent.string)
+    session.clear()
+    session[SESSION_ID] = token
     session.permanent = True
 
 
+def _forget() -> None:
+    session.pop(SESSION_ID, None)
+    for key in LEGACY_KEYS:
+        session.pop(key, None)
+
+
 def _load_user() -> None:
-    """Look the session's user up on every request: removal, deactivation or a new password
-    takes effect at once, and the role is always the current one."""
-    name = session.get(SESSION_USER)
-    if not name:
+    """Look the session up on every signed-in request (one read): an ended, idle or removed
+    session, or a deactivated account, is anonymous at once; the role is the current one.
+    ``last_seen_at`` is written at most once a minute, in its own short transaction."""
+    token = session.get(SESSION_ID)
+    if not isinstance(token, str) or not token:
+        if any(key in session for key in LEGACY_KEYS):
+            _forget()
         return
-    with session_scope(current_app.extensions["rollout_engine"]) as db:
-        row = db.execute(select(UserAccount.role, UserAccount.active, UserAccount.password_hash)
-                         .where(UserAccount.username == name)).first()
-    stamp = None if row is None else credential_stamp(row.password_hash)
-    # A session without a stamp (signed in before stamps existed) is signed out like a stale
-    # one: adopting the current stamp would let a cookie unused since a password change
-    # outlive that change.
-    if (stamp is None or not row.active
-            or not hmac.compare_digest(session.get(SESSION_CREDENTIAL, ""), stamp)):
-        session.pop(SESSION_USER, None)
-        session.pop(SESSION_CREDENTIAL, None)
+    engine = current_app.extensions["rollout_engine"]
+    now = _clock()()
+    with session_scope(engine) as db:
+        active = web_sessions.find(db, token)
+    if active is None:
+        _forget()
         return
-    g.user = CurrentUser(name, row.role)
+    if web_sessions.is_idle(active, current_app.config["IDLE_TIMEOUT_MINUTES"], now):
+        web_sessions.end_quietly(engine, active.id, "idle", now)
+        _forget()
+        return
+    if web_sessions.needs_touch(active, now):
+        web_sessions.touch(engine, active.id, now)
+    g.user = CurrentUser(active.username, active.role)
+    g.session_id = active.id
 
 
 def _refuse() -> Response:
@@ -258,15 +213,17 @@ def _too_many_tries(wait: int, template: str, **context: object) -> Response:
     return response
 
 
-def _audit(action: str, username: str, details: dict | None = None) -> None:
+def _audit(action: str, username: str | None, target: str | None = None,
+           details: dict | None = None) -> None:
     with session_scope(current_app.extensions["rollout_engine"]) as db:
-        audit.record(db, action, username, None, details)
+        audit.record(db, action, username, target, details)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @requires(None)
 def login() -> Response | tuple[str, int]:
-    """The sign-in form; 429 after too many failures for one username from one address."""
+    """The sign-in form; 429 after too many failures for one username (from one address,
+    or from all of them: see :mod:`webmap.limiter`)."""
     form = LoginForm()
     target = safe_next(request.args.get("next"))
     error = None
@@ -275,14 +232,14 @@ def login() -> Response | tuple[str, int]:
         limiter: LoginLimiter = current_app.extensions["rollout_login_limiter"]
         wait = limiter.retry_after(key)
         if wait is not None:
-            _audit("login_failed", key[0], {"reason": "rate_limited"})
+            _audit("login_failed", key[0], details={"reason": "rate_limited"})
             return _too_many_tries(wait, "login.html", form=form)
         with session_scope(current_app.extensions["rollout_engine"]) as db:
             user = accounts.verify_password(db, form.username.data, form.password.data)
-            signed = None if user is None else (user.username, user.password_hash)
-        if signed is not None:
+            if user is not None:
+                start_session(db, user)
+        if user is not None:
             limiter.reset(key)
-            _sign_in(*signed)
             return redirect(target)
         limiter.failed(key)
         error = translate("Identifiant ou mot de passe incorrect.")
@@ -292,12 +249,33 @@ def login() -> Response | tuple[str, int]:
 @bp.post("/logout")
 @requires(None)
 def logout() -> Response:
-    """Sign out (a POST with the CSRF token, so no other site can sign a user out)."""
-    user = current_user()
+    """Sign out (a POST with the CSRF token, so no other site can sign a user out): the
+    server session ends, so a copy of the cookie is refused from now on."""
+    user, session_id = current_user(), g.get("session_id")
     session.clear()
     if user is not None:
-        _audit("logout", user.username)
+        with session_scope(current_app.extensions["rollout_engine"]) as db:
+            web_sessions.end(db, session_id, "logout", _clock()())
+            audit.record(db, "logout", user.username)
     return redirect(url_for("pages.index"))
+
+
+@bp.route("/account/sessions", methods=["GET", "POST"])
+@requires(None)
+def sessions() -> Response | tuple[str, int]:
+    """One's open sessions (browser, address, last request); POST (CSRF token) signs every
+    one of them out, this one included."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login", next=request.path))
+    if request.method == "POST":  # CSRFProtect has checked the token
+        with session_scope(current_app.extensions["rollout_engine"]) as db:
+            accounts.sign_out_everywhere(db, user.username, actor=user.username)
+        session.clear()
+        return redirect(url_for("auth.login"))
+    with session_scope(current_app.extensions["rollout_engine"]) as db:
+        rows = web_sessions.open_sessions(db, user.username)
+    return render_template("sessions.html", rows=rows, current=g.get("session_id")), 200
 
 
 # French messages for refused password changes (accounts.change_password's codes).
@@ -311,7 +289,8 @@ _CHANGE_REFUSALS = {
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires(None)
 def change_password() -> Response | tuple[str, int]:
-    """Any signed-in user changes their own password; their other sessions end.
+    """Any signed-in user changes their own password; every session of theirs ends and
+    this browser gets a new one.
 
     Wrong current passwords count in the login rate limiter (same username and address), so
     a borrowed session cannot be used to guess the password.
@@ -330,22 +309,23 @@ def change_password() -> Response | tuple[str, int]:
         limiter: LoginLimiter = current_app.extensions["rollout_login_limiter"]
         wait = limiter.retry_after(key)
         if wait is not None:
-            _audit("login_failed", user.username, {"reason": "rate_limited"})
+            _audit("login_failed", user.username, details={"reason": "rate_limited"})
             return _too_many_tries(wait, "password.html", form=form,
                                    minimum=accounts.MIN_PASSWORD_LENGTH)
         try:
             with session_scope(current_app.extensions["rollout_engine"]) as db:
-                new_hash = accounts.change_password(
-                    db, user.username, form.current.data, form.new.data).password_hash
+                changed = accounts.change_password(
+                    db, user.username, form.current.data, form.new.data)
+                start_session(db, changed)  # every old session ended: this browser stays in
         except accounts.AccountError as refused:
             if refused.code == "wrong_password":
                 limiter.failed(key)
-                _audit("login_failed", user.username, {"reason": "wrong_current_password"})
+                _audit("login_failed", user.username,
+                       details={"reason": "wrong_current_password"})
             error = translate(_CHANGE_REFUSALS[refused.code]).format(
                 minimum=accounts.MIN_PASSWORD_LENGTH)
         else:
             limiter.reset(key)
-            _sign_in(user.username, new_hash)  # this session stays, with the new stamp
             flash(translate("Mot de passe modifié. Vos autres sessions ont été fermées."))
             return redirect(url_for("auth.change_password"))
     return render_template("password.html", form=form, error=error,
@@ -353,9 +333,11 @@ def change_password() -> Response | tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    """Register the login blueprint, the rate limiter and the per-request access check."""
+    """Register the login blueprint, the rate limiter, the session clock and the
+    per-request access check."""
     max_failures, window = app.config.get("LOGIN_RATE_LIMIT", (5, 900))
     app.extensions["rollout_login_limiter"] = LoginLimiter(max_failures, window)
+    app.extensions.setdefault("rollout_clock", web_sessions.utcnow)
     app.register_blueprint(bp)
     app.before_request(_enforce)
     app.jinja_env.globals.update(current_user=current_user, may_view=may_view,

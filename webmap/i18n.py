@@ -199,6 +199,15 @@ EN: dict[str, str] = {
     "Trop d'essais. Réessayez dans {minutes} minutes.":
         "Too many attempts. Try again in {minutes} minutes.",
     "Identifiant ou mot de passe incorrect.": "Wrong username or password.",
+    "Mes sessions": "My sessions",
+    "Ouverte le (UTC)": "Opened (UTC)",
+    "Dernière requête (UTC)": "Last request (UTC)",
+    "Adresse": "Address",
+    "Navigateur": "Browser",
+    "cette session": "this session",
+    "Se déconnecter partout": "Sign out everywhere",
+    "Ferme toutes vos sessions, celle-ci comprise, sur tous vos appareils.":
+        "Ends all your sessions, this one included, on all your devices.",
 }
 
 EN.update(EN_FEEDBACK)

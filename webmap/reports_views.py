@@ -32,8 +32,8 @@ reports_bp = Blueprint("reports", __name__)
 MIMETYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-    "html": "text/html; charset=utf-8",
+    "csv": "text/csv",  # werkzeug adds "; charset=utf-8" to text types itself
+    "html": "text/html",
     "zip": "application/zip",
 }
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

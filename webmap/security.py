@@ -5,6 +5,10 @@ server or carry the request's nonce; no ``'unsafe-inline'`` at all. Folium's inl
 ``<script>``/``<style>`` elements get the nonce when the page is rendered (:func:`nonced`);
 report HTML downloads, served byte for byte as built, allow their ``<style>`` by hash
 (:func:`allow_inline_styles`). Basemap tiles are the only other origin, for images only.
+
+Caching and transport (issue 12 item 7): :func:`cache_policy` is the one place that decides a
+response's ``Cache-Control``, from the view's ``required_permission`` and whether someone is
+signed in; HSTS follows ``SESSION_COOKIE_SECURE``; ``Location`` headers are made relative.
 """
 
 from __future__ import annotations
@@ -16,14 +20,19 @@ import re
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request, session
 from markupsafe import Markup
 from sqlalchemy import make_url
+from werkzeug.exceptions import SecurityError
+
+from webmap.auth import PUBLIC_PERMISSIONS, current_user
 
 KEY_FILE_SUFFIX = ".secret-key"
 _OPENING_TAG = re.compile(r"<(script|style)(?=[\s>])", re.IGNORECASE)
 _STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
+HSTS = "max-age=31536000"  # one year, this host only: subdomains are not ours to decide
 
 
 def tile_origin(tiles: str | None) -> str | None:
@@ -137,16 +146,78 @@ def upload_folder(database_url: str) -> Path:
     return _data_folder(database_url) / "uploads"
 
 
+def _view_permission() -> tuple[bool, str | None]:
+    """(whether this request matched a view, that view's ``required_permission``)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is not None, getattr(view, "required_permission", None)
+
+
+def is_shareable(response: Response) -> bool:
+    """Whether ``response`` may be stored by a browser or a shared cache: nobody is signed
+    in, no cookie is being set, and the view is a public one (map, commune pages, sheets),
+    a static asset, or no view at all (404)."""
+    if current_user() is not None or session.modified or "Set-Cookie" in response.headers:
+        return False
+    if request.endpoint == "static":
+        return True
+    matched, permission = _view_permission()
+    return not matched or permission in PUBLIC_PERMISSIONS
+
+
+def cache_policy(response: Response) -> None:
+    """The one Cache-Control policy of the site.
+
+    Signed-in users, every view beyond the public ones (legal reports, ``/imports``,
+    ``/admin/*``, ``/account/*``, ``/login``, exports, gaps, works…) and every response setting
+    a cookie: ``no-store``, overriding anything a view set. Anonymous public responses keep
+    the view's own headers: that is where ``public, max-age`` and an ``ETag`` for anonymous
+    pages belong (the views' caching work), and nothing else need change.
+    """
+    if not is_shareable(response):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("ETag", None)
+        response.headers.pop("Expires", None)
+
+
+def relative_location(response: Response) -> None:
+    """Turn a ``Location`` on this host (werkzeug's slash-merging and trailing-slash
+    redirects build them from the ``Host`` header) into a path; a path opening with ``//``
+    or ``/\\`` (another host to a browser) keeps one slash."""
+    location = response.headers.get("Location")
+    if not location:
+        return
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc.lower() != request.host.lower():
+        return  # an explicit off-site URL chosen by a view (none today)
+    path = parts.path or "/"
+    if path.startswith(("//", "/\\")):
+        path = "/" + path.lstrip("/\\")
+    response.headers["Location"] = path + (f"?{parts.query}" if parts.query else "")
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response and ``csp_nonce()`` / ``nonced`` to templates."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.filters["nonced"] = nonced
 
-    @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = content_security_policy(
             current_app.config.get("TILES"), csp_nonce(), g.get("csp_style_hashes", ()))
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
+        if current_app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers["Strict-Transport-Security"] = HSTS
+        cache_policy(response)
+        relative_location(response)
         return response
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc: SecurityError) -> Response:
+        # No page template: without a trusted host Flask has no URL adapter to build links.
+        return Response("400 Bad Request: this host name is not served here\n", 400,
+                        mimetype="text/plain")
+
+    # Flask runs after-request functions last registered first: put this one at the front so
+    # it runs after every other (the language cookie, compression) and sees their headers.
+    app.after_request_funcs.setdefault(None, []).insert(0, _headers)

@@ -135,6 +135,21 @@ def users_set_password(obj: Context, username: str, password_stdin: bool) -> Non
     click.echo(f"mot de passe changé : {user.username} (ses sessions web sont fermées)")
 
 
+@users_group.command("signout")
+@click.argument("username")
+@click.pass_obj
+@fail_on_bad_input
+@refusals
+def users_signout(obj: Context, username: str) -> None:
+    """End every web session of USERNAME at once (a lost laptop, a leaked cookie)."""
+    from rollout.accounts import sign_out_everywhere
+    from rollout.db import session_scope
+
+    with session_scope(obj.engine) as session:
+        count = sign_out_everywhere(session, username)
+    click.echo(f"sessions web fermées : {username.strip().lower()} ({count})")
+
+
 @click.command("audit")
 @click.option("--action", help="Only this action (import, report, login, login_failed…).")
 @click.option("--limit", type=click.IntRange(1), help="Only the N most recent events.")
