@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -30,7 +29,7 @@ ROLES: Mapping[str, frozenset[str]] = {
 }
 PERMISSIONS = _ADMIN
 MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B minimum for user-chosen secrets
-USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+USERNAME_PATTERN = audit.USERNAME_PATTERN
 USER_COLUMNS = ["username", "role", "active", "created_at", "last_login_at"]
 
 

@@ -2,13 +2,26 @@
 
 Events are appended in the caller's transaction, so an event exists exactly when what it
 describes was committed (an import killed half-way leaves neither data nor event). The
-``username`` is ``None`` for the command line and the system. Times are naive UTC.
+``username`` is ``None`` for the command line, the system and anonymous web visitors; the
+web app sets the client's address for the request (:func:`set_web_client`), which every event
+it records carries, so anonymous web actions are told apart from the command line. Times are
+naive UTC.
+
+Logged text is data an adversary may choose (a username typed in the login form, a file
+name): a username that is not a valid account name is stored as a placeholder
+(:data:`INVALID_USERNAME` and a digest, so repeated attempts can still be matched), and
+every output escapes control and invisible characters (:func:`visible`) so that nothing
+reaches an administrator's terminal or page as an escape sequence.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import PurePath
@@ -26,10 +39,75 @@ ACTIONS = frozenset({
     "challenge_submitted", "challenge_step", "challenge_purged", "challenge_import",
     "challenge_export",
 })
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+INVALID_USERNAME = "(invalide)"
+ANONYMOUS_WEB = "anonyme (web)"
+COMMAND_LINE = "(CLI)"
 REPORT_KINDS = frozenset({"operator-delay", "commune", "council"})
-EVENT_COLUMNS = ["id", "at", "username", "action", "target", "details"]
+EVENT_COLUMNS = ["id", "at", "username", "action", "target", "details", "client_address"]
 _MAX_TARGET = 256
-_MAX_USERNAME = 64
+_MAX_ADDRESS = 45
+_CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_client",
+                                                                     default=None)
+
+
+def set_web_client(address: str | None) -> contextvars.Token:
+    """Until :func:`reset_web_client`, recorded events carry ``address`` as the web client's
+    (the web app's before/teardown request hooks)."""
+    return _CLIENT.set((address or "")[:_MAX_ADDRESS] or None)
+
+
+def reset_web_client(token: contextvars.Token) -> None:
+    _CLIENT.reset(token)
+
+
+def _escape_char(char: str) -> str:
+    if unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp"):
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(value: object) -> object:
+    """``value`` with every control, format (bidi, zero-width) and line-separator character
+    written as a visible escape (``\\x1b``, ``\\u202e``); dicts and lists element-wise."""
+    if isinstance(value, str):
+        return "".join(_escape_char(c) for c in value)
+    if isinstance(value, dict):
+        return {visible(k): visible(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [visible(v) for v in value]
+    return value
+
+
+def actor(username: str | None, client_address: str | None) -> str:
+    """Who did it, in French (the web page translates): the username (escaped), else
+    "anonyme (web)" for a web client, else "(CLI)"."""
+    if username:
+        return str(visible(username))
+    return ANONYMOUS_WEB if client_address else COMMAND_LINE
+
+
+def safe_username(username: str | None) -> str | None:
+    """``username`` if it is a valid account name, else a placeholder with a digest."""
+    if username is None:
+        return None
+    name = str(username)
+    if USERNAME_PATTERN.fullmatch(name):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
+    return f"{INVALID_USERNAME} {digest}"
+
+
+def _no_nul(value: object) -> object:
+    """PostgreSQL stores no NUL in text or JSON: write it as a visible escape."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nul(v) for v in value]
+    return value
 
 
 def _utcnow() -> dt.datetime:
@@ -57,11 +135,12 @@ def record(
         raise ValueError(f"audit action was {action!r}; expected one of {sorted(ACTIONS)}")
     event = AuditEvent(
         at=_utcnow(),
-        username=None if username is None else str(username)[:_MAX_USERNAME],
+        username=safe_username(username),
         action=action,
-        target=None if target is None else str(target)[:_MAX_TARGET],
-        details=None if details is None else json.loads(json.dumps(dict(details),
-                                                                   default=_jsonable)),
+        target=None if target is None else _no_nul(str(target))[:_MAX_TARGET],
+        details=None if details is None else _no_nul(json.loads(json.dumps(
+            dict(details), default=_jsonable))),
+        client_address=_CLIENT.get(),
     )
     session.add(event)
     session.flush()
@@ -101,9 +180,11 @@ def list_events(
     limit: int | None = None,
 ) -> pd.DataFrame:
     """Events newest first: ``id`` (int), ``at`` (naive UTC), ``username``, ``action``,
-    ``target`` (str or None) and ``details`` (dict or None)."""
+    ``target`` (str or None), ``details`` (dict or None) and ``client_address`` (None: the
+    command line). Values are as stored: escape them with :func:`visible` to show them."""
     query = select(AuditEvent.id, AuditEvent.at, AuditEvent.username, AuditEvent.action,
-                   AuditEvent.target, AuditEvent.details).order_by(AuditEvent.id.desc())
+                   AuditEvent.target, AuditEvent.details, AuditEvent.client_address
+                   ).order_by(AuditEvent.id.desc())
     if action is not None:
         query = query.where(AuditEvent.action == action)
     if username is not None:

@@ -339,6 +339,16 @@ def init_app(app: Flask) -> None:
     app.extensions["rollout_login_limiter"] = LoginLimiter(max_failures, window)
     app.extensions.setdefault("rollout_clock", web_sessions.utcnow)
     app.register_blueprint(bp)
+
+    @app.before_request
+    def _audit_client() -> None:  # every audit event of this request carries the address
+        g.audit_client = audit.set_web_client(request.remote_addr or "unknown")
+
+    @app.teardown_request
+    def _audit_client_done(_exc: BaseException | None) -> None:
+        if "audit_client" in g:
+            audit.reset_web_client(g.pop("audit_client"))
+
     app.before_request(_enforce)
     app.jinja_env.globals.update(current_user=current_user, may_view=may_view,
                                  allowed=allowed)

@@ -150,6 +150,7 @@ EN: dict[str, str] = {
     "Quand (UTC)": "When (UTC)",
     "Utilisateur": "User",
     "ligne de commande": "command line",
+    "anonyme (web)": "anonymous (web)",
     "Importer un fichier": "Import a file",
     "Se connecter": "Sign in",
     "Se déconnecter": "Sign out",

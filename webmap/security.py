@@ -27,6 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import make_url
 from werkzeug.exceptions import SecurityError
 
+from rollout.audit import visible
 from webmap.auth import PUBLIC_PERMISSIONS, current_user
 
 KEY_FILE_SUFFIX = ".secret-key"
@@ -199,6 +200,7 @@ def init_app(app: Flask) -> None:
     """Add the headers to every response and ``csp_nonce()`` / ``nonced`` to templates."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.filters["nonced"] = nonced
+    app.jinja_env.filters["visible"] = visible  # logged text: control characters escaped
 
     def _headers(response: Response) -> Response:
         response.headers["X-Content-Type-Options"] = "nosniff"

@@ -157,22 +157,27 @@ def users_signout(obj: Context, username: str) -> None:
 @click.pass_obj
 @fail_on_bad_input
 def audit_cmd(obj: Context, action: str | None, limit: int | None, fmt: str) -> None:
-    """The audit log, newest first: imports, reports, sign-ins, user changes, backups."""
-    from rollout.audit import EVENT_COLUMNS, list_events
+    """The audit log, newest first: imports, reports, sign-ins, user changes, backups.
+
+    Control and invisible characters in logged text are shown escaped (``\\x1b``), never
+    sent to the terminal; "anonyme (web)" is a web visitor who was not signed in.
+    """
+    from rollout.audit import EVENT_COLUMNS, actor, list_events, visible
     from rollout.db import session_scope
-    from rollout.formatting import to_json, to_table
+    from rollout.formatting import records, to_table
 
     with session_scope(obj.engine) as session:
         events = list_events(session, action=action, limit=limit)
     if fmt == "json":
-        click.echo(to_json(events, EVENT_COLUMNS))
+        rows = [visible(row) for row in records(events, EVENT_COLUMNS)]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    rows = [[str(r.id), r.at.strftime("%d/%m/%Y %H:%M:%S"), r.username or "(CLI)", r.action,
-             r.target or "", _shorten(json.dumps(r.details, ensure_ascii=False))
-             if r.details else ""]
+    rows = [[str(r.id), r.at.strftime("%d/%m/%Y %H:%M:%S"), actor(r.username, r.client_address),
+             r.client_address or "", r.action, visible(r.target or ""),
+             _shorten(json.dumps(visible(r.details), ensure_ascii=False)) if r.details else ""]
             for r in events.itertuples()]
-    click.echo(to_table(rows, ["N°", "Quand (UTC)", "Qui", "Action", "Objet", "Détails"],
-                        right={0}))
+    click.echo(to_table(rows, ["N°", "Quand (UTC)", "Qui", "Adresse", "Action", "Objet",
+                               "Détails"], right={0}))
 
 
 def _shorten(text: str, width: int = 100) -> str:
