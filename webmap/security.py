@@ -176,8 +176,6 @@ def cache_policy(response: Response) -> None:
     """
     if not is_shareable(response):
         response.headers["Cache-Control"] = "no-store"
-        response.headers.pop("ETag", None)
-        response.headers.pop("Expires", None)
 
 
 def relative_location(response: Response) -> None:
