@@ -21,7 +21,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import PurePath
@@ -31,6 +30,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rollout.formatting import visible as visible_text
 from rollout.models import AuditEvent
 
 ACTIONS = frozenset({
@@ -61,18 +61,12 @@ def reset_web_client(token: contextvars.Token) -> None:
     _CLIENT.reset(token)
 
 
-def _escape_char(char: str) -> str:
-    if unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp"):
-        return char
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def visible(value: object) -> object:
-    """``value`` with every control, format (bidi, zero-width) and line-separator character
-    written as a visible escape (``\\x1b``, ``\\u202e``); dicts and lists element-wise."""
+    """``value`` with control, bidi and zero-width characters written as visible escapes
+    (``\\x1b``, ``\\u202e``: :func:`rollout.formatting.visible`); dicts and lists
+    element-wise, other values as they are."""
     if isinstance(value, str):
-        return "".join(_escape_char(c) for c in value)
+        return visible_text(value)
     if isinstance(value, dict):
         return {visible(k): visible(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
