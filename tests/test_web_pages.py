@@ -82,6 +82,20 @@ def test_map_page(client):
     assert len(names) == 95 and names["59350"] == "Lille"
 
 
+def test_map_script_labels_follow_the_page_language(client):
+    english = _map_config(client.get("/?lang=en").get_data(as_text=True))
+    assert english["labels"] == {"communes": "Municipalities", "search": "Search a municipality",
+                                 "notFound": "Municipality not found",
+                                 "sheet": "Municipality page"}
+    assert [label for label, _ in english["popups"]["59350"]][:3] == [
+        "Share", "Connectable", "Premises"]
+    works = [e for e in english["overlays"] if e["layer"] == "works"]
+    assert works and all(e["name"].startswith("Public works — ") for e in works)
+    assert ["title", "Title"] in works[0]["popup"]
+    french = _map_config(client.get("/?lang=fr").get_data(as_text=True))
+    assert french["labels"]["notFound"] == "Commune introuvable"
+
+
 def test_banner_derives_real_and_synthetic_periods_from_the_batches(client):
     html = client.get("/communes").get_data(as_text=True)
     banner = re.search(r'<div class="data-banner".*?</div>', html, re.S).group(0)

@@ -55,6 +55,7 @@ EN: dict[str, str] = {
     "Retard (jours)": "Delay (days)",
     "Écart (locaux)": "Gap (premises)",
     "Fiche de la commune": "Municipality page",
+    "Commune introuvable": "Municipality not found",
     "Télécharger en CSV": "Download as CSV",
     "Évolution du taux de raccordables": "Connectable share over time",
     "Réalisé": "Actual",
