@@ -20,7 +20,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import MultiPolygon, Polygon
 
 from geodata.errors import InputError, ProblemCollector
-from geodata.text import normalise_insee, parse_count
+from geodata.text import NUL_REASON, normalise_insee, nul_line, parse_count
 
 # Candidate field names, matched case-insensitively, in order of preference.
 ID_FIELDS = ("code_insee", "insee_com", "insee", "codgeo", "code_commune", "code")
@@ -82,6 +82,10 @@ def read_communes(
     file = path.name
     if not path.is_file():
         raise InputError.single(file, "no such file", code="unreadable")
+    if path.suffix.lower() in (".geojson", ".json") and (
+            line := nul_line(path.read_bytes().decode("utf-8", errors="replace"))) is not None:
+        # GDAL would cut the text at the NUL: "a\u0000b" stored as "a".
+        raise InputError.single(file, NUL_REASON, row=line, code="bad_encoding")
     warnings: list[str] = []
     source, layer = _source(path, file, layer)
     raw = _read(source, file, layer, warnings)

@@ -91,6 +91,9 @@ _L93_X = (-400_000.0, 1_400_000.0)
 _L93_Y = (6_000_000.0, 7_300_000.0)
 _PARSER_LINE_RE = re.compile(r"\b(line|row) (\d+)")
 
+# The width of premises_point.building_id: a longer identifier is no building's.
+BUILDING_ID_MAX = 64
+
 
 @dataclass
 class PremisesFile:
@@ -144,6 +147,8 @@ class PremisesFile:
         building_id = cols["building_id"]
         problems.add_mask(building_id.isna(), rows, name("building_id"), building_id,
                           "missing building identifier")
+        problems.add_mask(building_id.str.len() > BUILDING_ID_MAX, rows, name("building_id"),
+                          building_id, f"longer than {BUILDING_ID_MAX} characters")
         lon, lat = self._coordinates(cols, rows, problems)
         if self.format == "ipe":
             premises, estimated = _ipe_premises(cols["premises"], rows, name("premises"), problems)

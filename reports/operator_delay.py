@@ -24,6 +24,7 @@ CAP_PER_BUSINESS = 5_000
 CAP_PER_PM_AREA = 450_000
 DEFAULTED = ("missed", "met_late")
 WORST_COMMUNES = 4
+PANELS_PER_FIGURE = 8
 
 
 def operator_code(session: Session, code: str) -> str:
@@ -261,12 +262,14 @@ def _charts(session, own, breakdown, concerned, names, as_of, communes, tr: Word
             + f"\n{tr.metric(row.metric)}",
             list(line["achieved_on"]), list(line["achieved_value"]),
             [(milestone["due_on"], milestone["target"])], as_of))
-    blocks: list = []
-    if panels:
-        blocks.append(Figure(charts.trajectories(panels, tr), tr(
+    # At most PANELS_PER_FIGURE panels a figure: a taller picture does not fit on a page
+    # (an operator with many perimeter milestones stopped the PDF; issue 12's corpus).
+    blocks: list = [
+        Figure(charts.trajectories(panels[start:start + PANELS_PER_FIGURE], tr), tr(
             "Cible engagée (losange rouge, à l'échéance) et valeurs observées (en bleu) pour le "
             "périmètre et les {n} communes aux plus grands manques ; pointillé vertical : date "
-            "de situation.", n=len(worst))))
+            "de situation.", n=len(worst)))
+        for start in range(0, len(panels), PANELS_PER_FIGURE)]
     status = dict(zip(concerned["insee"], concerned["status"], strict=True))
     blocks.append(Figure(charts.status_map(communes, status, tr), tr(
         "Communes selon le jalon le plus défavorable de l'opérateur (jalons de commune et "

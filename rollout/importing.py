@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from geodata.errors import InputError, Problem
+from geodata.errors import InputError, Problem, ProblemCollector
 from rollout import audit, evidence
 from rollout.db import session_scope
 from rollout.models import ImportBatch, ImportError_
@@ -250,3 +251,19 @@ def _directory_sha256(folder: Path) -> str:
         digest.update(file.relative_to(folder).as_posix().encode())
         digest.update(file_sha256(file).encode())
     return digest.hexdigest()
+
+
+def check_lengths(frame: pd.DataFrame, model: type, columns: list[str] | dict[str, str],
+                  file: str) -> None:
+    """Refuse values longer than their database column (PostgreSQL would fail mid-import);
+    ``columns`` names the frame's columns, or maps them to the model's when names differ."""
+    problems = ProblemCollector(file)
+    targets = columns if isinstance(columns, dict) else {c: c for c in columns}
+    for column, target in targets.items():
+        limit = model.__table__.c[target].type.length
+        text = frame[column].astype(object).where(frame[column].notna(), "").map(str)
+        too_long = (text.str.len() > limit).to_numpy()
+        for row, value in zip(frame["source_row"][too_long], text[too_long], strict=True):
+            problems.add(f"longer than {limit} characters", row=int(row), column=column,
+                         value=value)
+    problems.raise_if_any("value_too_long")

@@ -167,3 +167,12 @@ def hostile_map_url(request, tmp_path_factory) -> str:
     url = _fresh_url(request.param, request, folder)
     hostile_map.build(url, folder)
     return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def hostile_db(request, tmp_path_factory):
+    """The hostile corpus (tests/hostile_corpus.py) loaded once per backend. Read-only."""
+    from tests.hostile_corpus import build
+
+    folder = tmp_path_factory.mktemp(f"hostile-{request.param}")
+    return build(_fresh_url(request.param, request, folder), folder)

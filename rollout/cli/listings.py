@@ -10,6 +10,12 @@ import click
 from rollout.cli.common import FORMATS, Context, fail_on_bad_input, parse_date_option
 
 
+def _echo_csv(text: str) -> None:
+    """CSV as written: click strips ANSI sequences from output that is not a terminal, which
+    would change the data (``\\x1b[31m`` in a name); tables escape them instead."""
+    click.echo(text, nl=False, color=True)
+
+
 @click.command("communes")
 @click.option("--as-of", "as_of", help="Latest figures on or before this date (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=FORMATS, default="table")
@@ -29,7 +35,7 @@ def communes_cmd(obj: Context, as_of: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json(figures, columns))
     elif fmt == "csv":
-        click.echo(to_csv(figures, columns), nl=False)
+        _echo_csv(to_csv(figures, columns))
     else:
         rows = [
             [r.insee, r.name, fr_int(r.population), fr_number(r.area_km2), fr_int(r.premises),
@@ -65,7 +71,7 @@ def sites_cmd(obj: Context, fmt: str) -> None:
         click.echo(to_json(frame, SITE_COLUMNS))
     elif fmt == "csv":
         joined = {c: frame[c].map(" | ".join) for c in ("systems", "bands")}
-        click.echo(to_csv(frame.assign(**joined), SITE_COLUMNS), nl=False)
+        _echo_csv(to_csv(frame.assign(**joined), SITE_COLUMNS))
     else:
         rows = [[r.station_id, r.operator_name or r.operator, r.insee, ", ".join(r.systems),
                  "oui" if r.has_5g else "non", fr_date(r.in_service_on)]
@@ -117,7 +123,7 @@ def works_cmd(obj: Context, dig: bool, clash: bool, as_of, distance: float, fmt:
         click.echo(json.dumps(mobile.works_geojson(frame, columns), ensure_ascii=False))
     elif fmt == "csv":
         lists = {c: frame[c].map(" | ".join) for c in ("insee", "types_of_work") if c in columns}
-        click.echo(to_csv(frame.assign(**lists), columns), nl=False)
+        _echo_csv(to_csv(frame.assign(**lists), columns))
     else:
         click.echo(_works_table(frame, day, dig, clash))
 
@@ -187,7 +193,7 @@ def status_cmd(obj: Context, operator, commune, as_of, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json(result, columns))
     elif fmt == "csv":
-        click.echo(to_csv(result, columns), nl=False)
+        _echo_csv(to_csv(result, columns))
     else:
         click.echo(_status_table(result, day))
 

@@ -15,8 +15,15 @@ from sqlalchemy.orm import Session
 
 from geodata.commitments import read_commitments
 from geodata.errors import InputError, ProblemCollector
-from rollout.importing import ImportOutcome, LoadStats, run_import
-from rollout.models import Agreement, AgreementCommune, Commune, ImportBatch, Milestone
+from rollout.importing import ImportOutcome, LoadStats, check_lengths, run_import
+from rollout.models import (
+    Agreement,
+    AgreementCommune,
+    Commune,
+    ImportBatch,
+    Milestone,
+    Operator,
+)
 from rollout.operators import ensure_operator
 
 
@@ -35,6 +42,8 @@ def load(
 
 def _store(session: Session, batch: ImportBatch, read, file_name: str) -> LoadStats:
     _check_against_database(session, read, file_name)
+    check_lengths(read.agreements, Agreement, {"agreement_id": "id", "name": "name"}, file_name)
+    check_lengths(read.agreements, Operator, {"operator_name": "name"}, file_name)
     for row in read.agreements.itertuples(index=False):
         ensure_operator(session, row.operator_code, row.operator_name or None)
     session.execute(insert(Agreement), [

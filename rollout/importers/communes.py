@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from geodata.communes import read_communes
-from rollout.importing import ImportOutcome, LoadStats, run_import
+from rollout.importing import ImportOutcome, LoadStats, check_lengths, run_import
 from rollout.models import SRID, Commune, CommuneBoundary, ImportBatch
 
 # Boundaries equal within ~1 cm are the same boundary (coordinate rounding across exports).
@@ -39,6 +39,7 @@ def load(
 
 
 def _store(session: Session, batch: ImportBatch, read) -> LoadStats:
+    check_lengths(read.frame, Commune, ["name"], batch.file_name)
     existing = {c.insee: c for c in session.scalars(select(Commune))}
     created = versioned = unchanged = 0
     for row in read.frame.itertuples(index=False):

@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from geodata.errors import ProblemCollector
 from geodata.sites import SitesRead, read_sites
-from rollout.importing import ImportOutcome, LoadStats, run_import
+from rollout.importing import ImportOutcome, LoadStats, check_lengths, run_import
 from rollout.models import ImportBatch, RadioSite
 from rollout.operators import ensure_operator
 from rollout.spatial import CommuneLocator
@@ -36,19 +34,6 @@ def load(
         return _store(session, batch, read_sites(path), Path(path).name)
 
     return run_import(engine, path, "sites", loader, **journal)
-
-
-def check_lengths(frame: pd.DataFrame, model: type, columns: list[str], file: str) -> None:
-    """Refuse values longer than their database column (PostgreSQL would fail mid-import)."""
-    problems = ProblemCollector(file)
-    for column in columns:
-        limit = model.__table__.c[column].type.length
-        text = frame[column].astype(object).where(frame[column].notna(), "").map(str)
-        too_long = (text.str.len() > limit).to_numpy()
-        for row, value in zip(frame["source_row"][too_long], text[too_long], strict=True):
-            problems.add(f"longer than {limit} characters", row=int(row), column=column,
-                         value=value)
-    problems.raise_if_any("value_too_long")
 
 
 def _store(session: Session, batch: ImportBatch, read: SitesRead, file: str) -> LoadStats:

@@ -29,8 +29,7 @@ from sqlalchemy.orm import Session
 
 from geodata.works import WorksRead, read_works
 from rollout import queries
-from rollout.importers.sites import check_lengths
-from rollout.importing import ImportOutcome, LoadStats, run_import
+from rollout.importing import ImportOutcome, LoadStats, check_lengths, run_import
 from rollout.models import ImportBatch, PublicWork, PublicWorkCommune
 from rollout.works_analysis import assign_communes
 
