@@ -82,13 +82,13 @@ def read_communes(
     file = path.name
     if not path.is_file():
         raise InputError.single(file, "no such file", code="unreadable")
-    if path.suffix.lower() in (".geojson", ".json") and (
-            line := nul_line(path.read_bytes().decode("utf-8", errors="replace"))) is not None:
-        # GDAL would cut the text at the NUL: "a\u0000b" stored as "a".
-        raise InputError.single(file, NUL_REASON, row=line, code="bad_encoding")
     warnings: list[str] = []
     source, layer = _source(path, file, layer)
     raw = _read(source, file, layer, warnings)
+    if path.suffix.lower() in (".geojson", ".json") and (
+            line := nul_line(path.read_bytes().decode("utf-8", errors="replace"))) is not None:
+        # GDAL cuts text at a NUL: "a\u0000b" would be stored as "a".
+        raise InputError.single(file, NUL_REASON, row=line, code="bad_encoding")
     fields = [c for c in raw.columns if c != raw.geometry.name]
     chosen_id = _field(fields, file, id_field, ID_FIELDS, "INSEE code")
     chosen_name = _field(fields, file, name_field, NAME_FIELDS, "commune name")
