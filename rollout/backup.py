@@ -86,6 +86,8 @@ def backup(engine: Engine, target: str | Path, *, username: str | None = None) -
     target = Path(target)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    # Created empty, owner only, before SQLite or pg_dump writes it: it holds password hashes.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
         if is_sqlite(engine):
             _sqlite_backup(engine, partial)

@@ -10,20 +10,31 @@ Facts this module encodes (measured on Debian 12, Python 3.11):
   emit ``BEGIN`` ourselves so every import is one real transaction.
 - Both backends give a transaction one consistent snapshot (SQLite in WAL mode by nature,
   PostgreSQL at REPEATABLE READ): several reads in one session agree with each other.
+- A new SpatiaLite file is created empty with mode 0600 before SQLite opens it (it holds
+  password hashes); SQLite gives its -wal and -shm files the database file's mode.
+- ``read_only=True`` opens SQLite with ``mode=ro`` (never creates a file, never writes); a
+  WAL database on a read-only mount cannot be opened so (SQLite would need to create the
+  -shm file) and is then opened ``immutable=1``: nothing can change it there anyway.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 import fiona  # noqa: F401  (must be loaded before mod_spatialite, see module docstring)
 import pyogrio  # noqa: F401
-from geoalchemy2.admin.dialects.sqlite import load_spatialite
+from geoalchemy2.admin.dialects.sqlite import load_spatialite, load_spatialite_driver
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+from rollout.db_errors import DatabaseUnavailable, explain
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -41,19 +52,100 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine for ``sqlite:///file`` (SpatiaLite) or ``postgresql+psycopg://``."""
-    parsed = make_url(url)
+def parse_url(url: str) -> URL:
+    """``url`` parsed; one line naming the two accepted forms otherwise (exit code 2)."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            f"--database / ROLLOUT_DATABASE_URL : {url[:200]!r} n'est pas une URL de base "
+            "(sqlite:///fichier.sqlite ou postgresql+psycopg://…)", 2) from None
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The SpatiaLite file of ``url``, or None (in-memory database, or not SQLite)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (SQLite then initialises it), unless it exists."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        raise DatabaseUnavailable(f"base de données {path} : le dossier {path.parent} "
+                                  "n'existe pas", 2) from None
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write ``path`` and create its -wal/-shm files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def describe(url: URL) -> str:
+    """What to call the database in a message: its file, or its PostgreSQL name."""
+    return str(sqlite_file(url) or url.database or url.render_as_string(hide_password=True))
+
+
+def _read_only_uri(path: Path) -> str:
+    """The ``file:`` URI that opens ``path`` read-only (see the module docstring)."""
+    module = _sqlite_module()
+    base = f"file:{quote(str(path.resolve()))}?mode=ro"
+    for uri in (base, base + "&immutable=1"):
+        try:
+            probe = module.connect(uri, uri=True)
+            try:
+                probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                probe.close()
+        except module.OperationalError as exc:
+            if "unable to open" in str(exc) and uri == base:
+                continue
+            raise explain(exc, str(path)) from None
+        except module.DatabaseError as exc:
+            raise explain(exc, str(path)) from None
+        return uri
+    raise AssertionError("unreachable: the immutable URI either opens or raises")
+
+
+def make_engine(url: str, *, echo: bool = False, read_only: bool = False,
+                create: bool = True) -> Engine:
+    """Create an engine for ``sqlite:///file`` (SpatiaLite) or ``postgresql+psycopg://``.
+
+    SpatiaLite: a missing file is created (mode 0600) only with ``create``; otherwise, and
+    always with ``read_only``, it is :class:`DatabaseUnavailable` saying the file does not
+    exist. ``read_only`` opens the file read-only (module docstring); PostgreSQL ignores it.
+    """
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
-        engine = create_engine(
-            parsed,
-            module=_sqlite_module(),
-            echo=echo,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        )
-        event.listen(engine, "connect", _on_sqlite_connect)
+        path = sqlite_file(parsed)
+        if path is not None and not path.exists():
+            if read_only or not create:
+                raise DatabaseUnavailable(
+                    f"base de données {path} : ce fichier n'existe pas (vérifiez le chemin, ou "
+                    "créez la base avec `rollout init`)", 2)
+            _create_private(path)
+        elif path is not None and not read_only and not _writable(path):
+            raise DatabaseUnavailable(
+                f"base de données {path} : la base est en lecture seule (droits du fichier ou "
+                "du dossier, ou montage en lecture seule) : cette commande doit y écrire", 1)
+        module = _sqlite_module()
+        options: dict = {"module": module, "echo": echo}
+        if read_only and path is not None:
+            uri = _read_only_uri(path)
+            options["creator"] = lambda: module.connect(
+                uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        else:
+            options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                       "check_same_thread": False}
+        engine = create_engine(parsed, **options)
+        event.listen(engine, "connect",
+                     functools.partial(_on_sqlite_connect, read_only=read_only))
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     if backend == "postgresql":
@@ -64,18 +156,23 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # (PostgreSQL's default, READ COMMITTED, takes a new snapshot per statement).
         return create_engine(parsed, echo=echo, pool_pre_ping=True,
                              isolation_level="REPEATABLE READ")
-    raise ValueError(
-        f"database URL backend was {backend!r}; expected 'sqlite' (SpatiaLite) or 'postgresql'"
-    )
+    raise DatabaseUnavailable(
+        f"--database / ROLLOUT_DATABASE_URL : le type de base {backend!r} n'est pas pris en "
+        "charge (sqlite:///fichier.sqlite ou postgresql+psycopg://…)", 2)
 
 
-def _on_sqlite_connect(dbapi_conn, connection_record) -> None:
+def _on_sqlite_connect(dbapi_conn, connection_record, *, read_only: bool = False) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module docstring)
-    load_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
+    if read_only:  # the functions, not the metadata tables: nothing is written
+        load_spatialite_driver(dbapi_conn)
+    else:
+        load_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
     cursor = dbapi_conn.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if read_only:
+            return
         # WAL: readers never block on a running import, and never see half of it.
         mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() not in {"wal", "memory"}:
@@ -83,6 +180,19 @@ def _on_sqlite_connect(dbapi_conn, connection_record) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def check_database(engine: Engine) -> None:
+    """:class:`DatabaseUnavailable` (one line) unless ``engine`` opens a database holding the
+    schema: ``serve`` refuses a corrupt file, a PDF or an empty database before starting."""
+    from sqlalchemy.exc import DBAPIError
+
+    where = describe(engine.url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    except DBAPIError as exc:
+        raise explain(exc, where) from None
 
 
 def _on_sqlite_begin(conn) -> None:

@@ -152,6 +152,11 @@ EN: dict[str, str] = {
     "Utilisateur": "User",
     "ligne de commande": "command line",
     "anonyme (web)": "anonymous (web)",
+    "Disque plein": "Disk full",
+    "Le disque du serveur est plein : le fichier n'a pas été importé et rien n'a changé. "
+    "Prévenez l'administrateur du serveur, puis recommencez.":
+        "The server's disk is full: the file was not imported and nothing changed. "
+        "Tell the server's administrator, then try again.",
     "Importer un fichier": "Import a file",
     "Se connecter": "Sign in",
     "Se déconnecter": "Sign out",

@@ -18,7 +18,7 @@ def init(obj: Context) -> None:
     """Create or upgrade the database schema (safe to run again)."""
     from rollout.migrate import upgrade
 
-    before, after = upgrade(obj.engine)
+    before, after = upgrade(obj.creator)
     if before == after:
         click.echo(f"schéma déjà à jour (révision {after})")
     else:
@@ -62,7 +62,7 @@ def users_list(obj: Context, fmt: str) -> None:
     from rollout.db import session_scope
     from rollout.formatting import to_json, to_table
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.reader) as session:
         users = list_users(session)
     if fmt == "json":
         click.echo(to_json(users, USER_COLUMNS))
@@ -166,7 +166,7 @@ def audit_cmd(obj: Context, action: str | None, limit: int | None, fmt: str) -> 
     from rollout.db import session_scope
     from rollout.formatting import records, to_table
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.reader) as session:
         events = list_events(session, action=action, limit=limit)
     if fmt == "json":
         rows = [visible(row) for row in records(events, EVENT_COLUMNS)]
@@ -223,5 +223,5 @@ def restore_cmd(obj: Context, file: Path, force: bool) -> None:
     """
     from rollout.backup import restore
 
-    info = restore(obj.engine, file, force=force)
+    info = restore(obj.creator, file, force=force)
     click.echo(f"base restaurée depuis {info.path} (sha256 {info.sha256[:12]}…)")

@@ -12,32 +12,48 @@ FORMATS = click.Choice(["table", "csv", "json"])
 
 
 class Context:
-    """What every command gets: the database URL and an engine made on first use."""
+    """What every command gets: the database URL and engines made on first use.
+
+    ``engine``: read-write on an existing database (a mistyped SpatiaLite path is an error,
+    never a new file); ``reader``: read-only (SQLite ``mode=ro``), for commands that only
+    read; ``creator``: read-write, creating a new SpatiaLite file (mode 0600) if needed, for
+    ``init``, ``demo`` and ``restore``.
+    """
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self._engine = None
+        self._engines: dict[str, object] = {}
+
+    def _make(self, kind: str, **options):
+        if kind not in self._engines:
+            from rollout.db import make_engine
+
+            self._engines[kind] = make_engine(self.database_url, **options)
+        return self._engines[kind]
 
     @property
     def engine(self):
-        if self._engine is None:
-            from rollout.db import make_engine
+        return self._make("engine", create=False)
 
-            try:
-                self._engine = make_engine(self.database_url)
-            except ValueError as exc:
-                raise click.UsageError(str(exc)) from None
-        return self._engine
+    @property
+    def reader(self):
+        return self._make("reader", read_only=True)
+
+    @property
+    def creator(self):
+        return self._make("creator", create=True)
 
 
 def fail_on_bad_input(func):
-    """Map domain errors to one stderr line each and the contract's exit codes."""
+    """Map domain and database errors to one stderr line each and the contract's exit
+    codes (:mod:`rollout.db_errors`): never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from sqlalchemy.exc import OperationalError, ProgrammingError
+        from sqlalchemy.exc import DBAPIError
 
         from geodata.errors import InputError
+        from rollout.db_errors import DatabaseUnavailable, explain, is_disk_full
         from rollout.importing import ImportRejected
 
         try:
@@ -51,14 +67,33 @@ def fail_on_bad_input(func):
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             sys.exit(2)
-        except (OperationalError, ProgrammingError) as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            click.echo(
-                f"database error: {reason} (is the schema created? run `rollout init`)", err=True
-            )
+        except DatabaseUnavailable as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(exc.exit_code)
+        except DBAPIError as exc:
+            problem = explain(exc, _where(args))
+            click.echo(str(problem), err=True)
+            sys.exit(problem.exit_code)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            click.echo(str(explain(exc, _where(args))), err=True)
             sys.exit(1)
 
     return wrapper
+
+
+def _where(args: tuple) -> str | None:
+    """The database a command's error is about (its Context is the first argument)."""
+    if not args or not isinstance(args[0], Context):
+        return None
+    from rollout.db import describe, parse_url
+    from rollout.db_errors import DatabaseUnavailable
+
+    try:
+        return describe(parse_url(args[0].database_url))
+    except DatabaseUnavailable:  # a garbage URL: the message is said without a name
+        return None
 
 
 def parse_date_option(value: str | None, name: str) -> dt.date | None:

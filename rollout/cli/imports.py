@@ -142,7 +142,7 @@ def imports_cmd(obj: Context, fmt: str) -> None:
     from rollout.formatting import fr_int, records, to_table
     from rollout.journal import batch_history
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.reader) as session:
         history = batch_history(session)
     columns = ["batch_id", "kind", "file_name", "sha256", "status", "started_at", "finished_at",
                "rows_read", "rows_loaded", "rows_skipped", "rows_rejected", "synthetic",

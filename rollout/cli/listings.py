@@ -27,7 +27,7 @@ def communes_cmd(obj: Context, as_of: str | None, fmt: str) -> None:
     from rollout.formatting import fr_date, fr_int, fr_number, fr_share, to_csv, to_json, to_table
     from rollout.indicators import latest_figures
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.reader) as session:
         figures = latest_figures(session, parse_date_option(as_of, "--as-of"))
     columns = ["insee", "name", "population", "area_km2", "premises", "premises_as_of",
                "premises_method", "connectable", "connectable_share", "observed_on",
@@ -65,7 +65,7 @@ def sites_cmd(obj: Context, fmt: str) -> None:
     from rollout.formatting import fr_date, to_csv, to_json, to_table
     from rollout.mobile import sites_frame
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.reader) as session:
         frame = sites_frame(session).rename(columns={"operator_code": "operator"})
     if fmt == "json":
         click.echo(to_json(frame, SITE_COLUMNS))
@@ -109,7 +109,7 @@ def works_cmd(obj: Context, dig: bool, clash: bool, as_of, distance: float, fmt:
     if fmt == "geojson" and (dig or clash):
         raise click.UsageError("--format geojson lists the works themselves, without flags")
     day = parse_date_option(as_of, "--as-of") or dt.date.today()
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.reader) as session:
         if dig:
             frame = mobile.dig_once_frame(session, day, distance)
         elif clash:
@@ -177,7 +177,7 @@ def status_cmd(obj: Context, operator, commune, as_of, fmt: str) -> None:
     from rollout.formatting import to_csv, to_json
 
     day = parse_date_option(as_of, "--as-of") or dt.date.today()
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.reader) as session:
         result, breakdown = assessments_with_breakdown(session, day)
         result["scope"] = result["commune_insee"].map(
             lambda c: "perimeter" if c is None or pd.isna(c) else "commune"

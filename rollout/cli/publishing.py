@@ -25,7 +25,7 @@ def feeds_write(obj: Context, folder: Path) -> None:
     from rollout.db import session_scope
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.reader) as session:
         paths = feeds.write_feeds(session, folder, now)
     for path in paths:
         click.echo(f"flux écrit : {path} ({path.stat().st_size} octets)")

@@ -23,7 +23,7 @@ def demo(obj: Context, serve: bool, host: str, port: int, public: bool) -> None:
     """Build the demo database: real MEL communes and ARCEP 2017-2018, synthetic after."""
     from rollout.demo import build_demo
 
-    for line in build_demo(obj.engine):
+    for line in build_demo(obj.creator):
         click.echo(line)
     if serve:
         _serve(obj, host, port, public=public)
@@ -35,11 +35,13 @@ def demo(obj: Context, serve: bool, host: str, port: int, public: bool) -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--public/--private", default=None, help=_PUBLIC_HELP)
 @click.pass_obj
+@fail_on_bad_input
 def serve(obj: Context, host: str, port: int, threads: int, public: bool | None) -> None:
     """Serve the web map with a production WSGI server (waitress).
 
-    Sessions: ROLLOUT_SECRET_KEY, else a key file (mode 0600) next to the SpatiaLite database;
-    set ROLLOUT_SESSION_COOKIE_SECURE=1 when served over https.
+    Refuses to start, in one line, on a missing, corrupt or non-SpatiaLite file or a database
+    without the schema. Sessions: ROLLOUT_SECRET_KEY, else a key file (mode 0600) next to the
+    SpatiaLite database; set ROLLOUT_SESSION_COOKIE_SECURE=1 when served over https.
     """
     _serve(obj, host, port, threads, public)
 
@@ -48,8 +50,10 @@ def _serve(obj: Context, host: str, port: int, threads: int = 8,
            public: bool | None = None) -> None:
     import waitress
 
+    from rollout.db import check_database
     from webmap import create_app
 
+    check_database(obj.engine)
     config = {"DATABASE_URL": obj.database_url}
     if public is not None:
         config["PUBLIC_MODE"] = public

@@ -8,16 +8,21 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.exc import DBAPIError
 from wtforms import SelectField
 
 from geodata.errors import InputError, Problem
 from rollout import accounts, audit
+from rollout.db_errors import is_disk_full
 from rollout.importing import KINDS, ImportOutcome, ImportRejected
 from webmap import db_session, uploads
 from webmap.auth import current_user, requires
+from webmap.i18n import translate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+DISK_FULL = ("Le disque du serveur est plein : le fichier n'a pas été importé et rien n'a "
+             "changé. Prévenez l'administrateur du serveur, puis recommencez.")
 AUDIT_LIMIT = 200
 AUDIT_LIMIT_MAX = 5000
 
@@ -62,8 +67,14 @@ def upload() -> tuple[str, int]:
     outcome, problems, status = None, [], 200
     if form.validate_on_submit():
         data = form.file.data
-        outcome, problems = import_upload(form.kind.data, data.stream, data.filename,
-                                          current_user().username)
+        try:
+            outcome, problems = import_upload(form.kind.data, data.stream, data.filename,
+                                              current_user().username)
+        except (OSError, DBAPIError) as exc:
+            if not is_disk_full(exc):
+                raise
+            return render_template("error.html", title=translate("Disque plein"),
+                                   message=translate(DISK_FULL)), 507
         if outcome is None or outcome.status == "rejected":
             status = 422
     elif request.method == "POST":
