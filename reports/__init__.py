@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from reports.i18n import check_language
 from reports.model import Document
+from rollout import progress
 
 OPERATOR_DELAY_FORMATS = ("pdf", "xlsx", "csv", "html")
 COMMUNE_SHEET_FORMATS = ("pdf", "html")
@@ -58,9 +59,13 @@ def operator_delay_report(session: Session, operator_code: str, as_of: dt.date,
     from reports import operator_delay
 
     check_language(lang)
-    document = operator_delay.build(session, operator_code, as_of,
-                                    with_charts=fmt in ("pdf", "html"), lang=lang)
-    return Rendered(document.report_id, _render(document, fmt, OPERATOR_DELAY_FORMATS))
+    with progress.bar(f"rapport {fmt}", 2, "étapes") as advance:
+        document = operator_delay.build(session, operator_code, as_of,
+                                        with_charts=fmt in ("pdf", "html"), lang=lang)
+        advance(1)
+        payload = _render(document, fmt, OPERATOR_DELAY_FORMATS)
+        advance(1)
+    return Rendered(document.report_id, payload)
 
 
 def commune_sheet_report(session: Session, insee: str, as_of: dt.date, fmt: str,
@@ -69,9 +74,12 @@ def commune_sheet_report(session: Session, insee: str, as_of: dt.date, fmt: str,
     from reports import commune_sheet
 
     check_language(lang)
-    document = commune_sheet.build(session, insee, as_of, lang)
-    return Rendered(document.report_id,
-                    _render(document, fmt, COMMUNE_SHEET_FORMATS, compact=True))
+    with progress.bar(f"fiche {fmt}", 2, "étapes") as advance:
+        document = commune_sheet.build(session, insee, as_of, lang)
+        advance(1)
+        payload = _render(document, fmt, COMMUNE_SHEET_FORMATS, compact=True)
+        advance(1)
+    return Rendered(document.report_id, payload)
 
 
 def council_report(session: Session, as_of: dt.date, fmt: str, lang: str = "fr") -> Rendered:
@@ -79,8 +87,12 @@ def council_report(session: Session, as_of: dt.date, fmt: str, lang: str = "fr")
     from reports import council
 
     check_language(lang)
-    document = council.build(session, as_of, with_charts=fmt == "pdf", lang=lang)
-    return Rendered(document.report_id, _render(document, fmt, COUNCIL_FORMATS))
+    with progress.bar(f"conseil {fmt}", 2, "étapes") as advance:
+        document = council.build(session, as_of, with_charts=fmt == "pdf", lang=lang)
+        advance(1)
+        payload = _render(document, fmt, COUNCIL_FORMATS)
+        advance(1)
+    return Rendered(document.report_id, payload)
 
 
 def render_operator_delay(session: Session, operator_code: str, as_of: dt.date, fmt: str,

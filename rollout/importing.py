@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import InputError, Problem, ProblemCollector
-from rollout import audit, evidence
+from rollout import audit, evidence, progress
 from rollout.db import session_scope
 from rollout.models import ImportBatch, ImportError_
 
@@ -93,12 +93,14 @@ class ImportRejected(Exception):
 Loader = Callable[[Session, ImportBatch], LoadStats]
 
 
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file, streamed (files may be gigabytes)."""
+def file_sha256(path: str | Path, advance: progress.Advance | None = None) -> str:
+    """sha256 of a file, streamed (files may be gigabytes); ``advance`` gets the bytes read."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
+            if advance is not None:
+                advance(len(block))
     return digest.hexdigest()
 
 
@@ -139,7 +141,8 @@ def run_import(
         sha256 = _directory_sha256(path)
     else:
         size = path.stat().st_size
-        sha256 = file_sha256(path)
+        with progress.bar(f"{name} : sha256", size, "o") as advance:
+            sha256 = file_sha256(path, advance)
     started = _utcnow()
     try:
         with session_scope(engine) as session:

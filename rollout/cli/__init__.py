@@ -21,6 +21,9 @@ from rollout.config import default_database_url
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
     """rollout — FTTH and 5G rollout versus operators' commitments, per commune."""
+    from rollout import progress
+
+    progress.enable_for_terminal()  # bars on stderr for people at a terminal only
     ctx.obj = Context(database_url or default_database_url())
 
 

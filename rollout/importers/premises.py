@@ -18,7 +18,7 @@ Three ways, one result (tests/test_scale.py):
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
 from geodata.premises import PremisesFile, open_premises, summarise_chunk
-from rollout import bulk
+from rollout import bulk, progress
 from rollout.importing import ImportOutcome, LoadStats, run_import
 from rollout.models import FtthProgress, ImportBatch
 from rollout.operators import ensure_operator
@@ -98,9 +98,11 @@ def _store(session: Session, batch: ImportBatch, opened: PremisesFile,
     rows_read = located = outside = 0
     big = opened.path.stat().st_size >= REBUILD_INDEX_BYTES
     sqlite = session.connection().dialect.name == "sqlite"
-    with _rtree_rebuilt_after(session) if big and sqlite else nullcontext():
+    with (_rtree_rebuilt_after(session) if big and sqlite else nullcontext(),
+          _rows_bar(opened) as advance):
         for chunk in opened.chunks():
             rows_read += len(chunk)
+            advance(len(chunk))
             inside, found, out = locate_chunk(chunk, locator)
             located, outside = located + found, outside + out
             if inside.empty:
@@ -111,13 +113,21 @@ def _store(session: Session, batch: ImportBatch, opened: PremisesFile,
                           opened.as_of, "pandas", opened.warnings)
 
 
+def _rows_bar(opened: PremisesFile) -> AbstractContextManager[progress.Advance]:
+    """Rows read out of the file's estimated total, on a terminal (rollout.progress)."""
+    return progress.bar(f"{opened.path.name} : immeubles", progress.estimated_rows(opened.path),
+                        "lignes")
+
+
 def _store_copy(session: Session, batch: ImportBatch, opened: PremisesFile) -> BuildingTotals:
     """PostgreSQL: COPY every point, then locate, drop the outsiders and total them in SQL."""
     connection = session.connection()
     rows_read = 0
-    for chunk in opened.chunks():
-        rows_read += len(chunk)
-        bulk.copy_points(connection, chunk, batch.id, opened.as_of)
+    with _rows_bar(opened) as advance:
+        for chunk in opened.chunks():
+            rows_read += len(chunk)
+            advance(len(chunk))
+            bulk.copy_points(connection, chunk, batch.id, opened.as_of)
     located, outside = bulk.locate_points(connection, batch.id)
     return BuildingTotals(bulk.summarise_points(connection, batch.id), rows_read, located,
                           outside, opened.format, opened.as_of, "postgis", opened.warnings)
