@@ -73,6 +73,34 @@ def _commitments(snapshot: data.Snapshot, insee: str, tr: Words) -> Table:
                      "indicatif."))
 
 
+def _early_warnings(snapshot: data.Snapshot, session: Session, insee: str,
+                    tr: Words) -> Table | None:
+    """Milestones of the commune under an early warning (rollout.alerts), evaluated by the
+    sheet's date at the latest."""
+    from rollout.alerts import early_warnings
+
+    rows = early_warnings(session, commune=insee)
+    rows = rows[[d <= snapshot.as_of for d in rows["as_of"]]] if len(rows) else rows
+    if rows.empty:
+        return None
+    body = [[snapshot.operators.get(r.operator_code, r.operator_code),
+             tr.label(common.SHORT_METRIC_FR, r.metric, r.metric), r.due_on, r.days_to_due,
+             dt.date.fromisoformat(r.projected_on) if r.projected_on else None,
+             None if r.needed_per_quarter is None else round(r.needed_per_quarter),
+             None if r.recent_per_quarter is None else round(r.recent_per_quarter),
+             r.projected_shortfall] for r in rows.itertuples()]
+    return Table(tr("Alertes"), tr("Échéance proche, en retard de rythme"), [
+        Column("operator", tr("Opérateur"), "text", 1.1),
+        Column("metric", tr("Objectif"), "text", 2.2),
+        Column("due_on", tr("Échéance"), "date", 1.0),
+        Column("days_to_due", tr("Jours avant l'échéance"), "int", 0.9),
+        Column("projected_on", tr("Date projetée"), "date", 1.0),
+        Column("needed", tr("Rythme nécessaire (par trimestre)"), "int", 1.1),
+        Column("recent", tr("Rythme récent (par trimestre)"), "int", 1.1),
+        Column("projected_shortfall", tr("Écart projeté à l'échéance"), "int", 1.1),
+    ], body)
+
+
 def build_from(snapshot: data.Snapshot, session: Session, insee: str,
                tr: Words = FRENCH) -> Document:
     """The sheet of ``insee`` from an already loaded snapshot (lets callers batch 95 sheets)."""
@@ -99,7 +127,13 @@ def build_from(snapshot: data.Snapshot, session: Session, insee: str,
                   tr.status(mine["status"] if mine is not None else None), "text"))
     if mine is not None and common.clean(mine["delay_days"]):
         facts.append((tr("Plus long retard (jours)"), int(mine["delay_days"]), "int"))
+    from rollout.challenges import open_counts
+
+    facts.append((tr("Signalements en cours"), open_counts(session).get(insee, 0), "int"))
     blocks: list = [Facts(facts, name=tr("Commune")), _commitments(snapshot, insee, tr)]
+    warnings = _early_warnings(snapshot, session, insee, tr)
+    if warnings is not None:
+        blocks.append(warnings)
     sites = data.sites_5g(session, insee, as_of)
     if len(sites):
         blocks.append(Table("5G", tr("Sites 5G en service"), [

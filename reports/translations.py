@@ -431,4 +431,12 @@ EN: dict[str, str] = {
     "page {n}": "page {n}",
     "Partie": "Part",
     "Élément": "Item",
+    # Alerts and signalements on the commune sheet (issue 16), as on the web pages.
+    "Signalements en cours": "Open challenges",
+    "Alertes": "Alerts",
+    "Échéance proche, en retard de rythme": "Due date near, behind pace",
+    "Jours avant l'échéance": "Days to due date",
+    "Rythme nécessaire (par trimestre)": "Pace needed (per quarter)",
+    "Rythme récent (par trimestre)": "Recent pace (per quarter)",
+    "Écart projeté à l'échéance": "Projected shortfall at due date",
 }

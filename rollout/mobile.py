@@ -350,10 +350,11 @@ def upcoming_works(
 ) -> gpd.GeoDataFrame:
     """Works planned or ongoing on ``as_of`` (optionally touching commune ``insee``), by start."""
     works = works_listing(works_frame(session), as_of)
-    keep = works["status"] != "ended"
+    # Plain booleans: with no works loaded, pandas would mix bool[pyarrow] with float64.
+    keep = (works["status"] != "ended").to_numpy(dtype=bool)
     if insee is not None:
-        keep &= works["insee"].map(lambda codes: insee in codes)
-    return works[keep.to_numpy()].reset_index(drop=True)
+        keep &= np.array([insee in codes for codes in works["insee"]], dtype=bool)
+    return works[keep].reset_index(drop=True)
 
 
 def first_coordinates(geometries: gpd.GeoSeries) -> np.ndarray:

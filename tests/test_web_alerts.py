@@ -136,4 +136,9 @@ def test_commune_and_operator_pages_show_the_early_warning(db_url, tmp_path, mon
         cells = [re.sub(r"<[^>]+>", "", c).strip() for c in row.split("</td>")[:-1]]
         assert cells[4:] == ["31/03/2023", "75", cells[6], "142,0", "15,0", "126",
                              "15/01/2023"], page
+    sheet = client.get("/communes/59001/sheet.html?as_of=2023-01-15").get_data(as_text=True)
+    assert "Échéance proche, en retard de rythme" in sheet and "Signalements en cours" in sheet
+    assert re.search(r">\s*142\s*<", sheet) and re.search(r">\s*126\s*<", sheet)
+    before = client.get("/communes/59001/sheet.html?as_of=2023-01-14").get_data(as_text=True)
+    assert "Échéance proche, en retard de rythme" not in before  # evaluated a day later
     app.extensions["rollout_engine"].dispose()

@@ -22,6 +22,7 @@ from rollout.models import AuditEvent
 from rollout.models_alerts import Challenge
 from tests.alert_builders import FAR, load_2021
 from tests.hostile import betrayals, by_name
+from tests.test_alert_delivery import smtp  # noqa: F401 (the local SMTP server fixture)
 from tests.web_login import csrf_token, sign_in
 from webmap import create_app
 
@@ -157,4 +158,29 @@ def test_export_neutralises_a_formula_text(url, tmp_path):
     assert row["text"] == "'" + formula and row["shown_value"] == "400"
     assert client.get("/challenges/template.csv").get_data(as_text=True).startswith(
         "category,insee,building_id,target_ref")
+    app.extensions["rollout_engine"].dispose()
+
+
+def test_submitter_with_consent_gets_the_status_address_then_each_step(url, tmp_path, request):
+    inbox = request.getfixturevalue("smtp")
+    app = make_app(url, tmp_path, PUBLIC_MODE=True)
+    client = app.test_client()
+    body = {"category": "premises_count", "commune_insee": "59001", "text": "faux",
+            "email": "habitant@example.org"}
+    assert post(client, body).status_code == 400  # an address needs the consent
+    assert post(client, {**body, "email": None}).status_code == 201  # no address: no mail
+    made = post(client, {**body, "email_consent": True}).get_json()
+    (ack,) = inbox.messages
+    assert ack["To"] == "habitant@example.org"
+    assert ack["Subject"] == f"[rollout] Signalement n° {made['id']} reçu"
+    assert made["status_url"] in ack.get_content()
+    sign_in(client, "planner")
+    token = csrf_token(client, "/challenges")
+    client.post(f"/challenges/{made['id']}/step", data={
+        "csrf_token": token, "to_status": "investigating", "note": "Nous vérifions."})
+    assert len(inbox.messages) == 2
+    news = inbox.messages[1]
+    assert news["Subject"] == f"[rollout] Signalement n° {made['id']} : en instruction"
+    assert "Note : Nous vérifions." in news.get_content()
+    assert made["status_url"] not in news.get_content()
     app.extensions["rollout_engine"].dispose()

@@ -32,7 +32,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from rollout import audit, challenges
+from rollout import audit, challenge_mail, challenges
 from rollout.challenges_io import export_csv, export_frame, export_geojson, store_evidence
 from rollout.db import session_scope
 from webmap import db_session
@@ -116,6 +116,7 @@ def api_submit() -> tuple[Response, int]:
         status = 429 if exc.code == "rate_limited" else 400
         return jsonify(error=str(exc), parameter=exc.field), status
     url = url_for("challenges.status", token=token, _external=True)
+    challenge_mail.received(challenge, url)
     return jsonify(id=challenge.id, status=challenge.status, status_url=url), 201
 
 
@@ -142,7 +143,9 @@ def new() -> Response | tuple[str, int]:
                     "lon", "lat")}
                 data["email_consent"] = form.email_consent.data
                 channel = "map" if form.source.data == "map" else "web"
-                _, token = _submit(data, channel, evidence)
+                challenge, token = _submit(data, channel, evidence)
+                challenge_mail.received(challenge, url_for("challenges.status", token=token,
+                                                           _external=True))
                 return redirect(url_for("challenges.status", token=token), code=303)
             except challenges.ChallengeError as exc:
                 error = str(exc)
@@ -202,10 +205,12 @@ def step(challenge_id: int) -> Response:
         abort(400, description="batch_id: expected an import batch number")
     try:
         with session_scope(_engine()) as session:
-            challenges.step(session, challenge_id, form.to_status.data, form.note.data or "",
-                            current_user().username, batch_id=int(batch) if batch else None)
+            moved = challenges.step(session, challenge_id, form.to_status.data,
+                                    form.note.data or "", current_user().username,
+                                    batch_id=int(batch) if batch else None)
     except challenges.ChallengeError as exc:
         abort(404 if exc.code == "not_found" else 400, description=str(exc))
+    challenge_mail.stepped(moved, form.note.data or "")
     return redirect(url_for("challenges.queue"), code=303)
 
 
