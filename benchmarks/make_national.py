@@ -15,7 +15,12 @@ Writes into ``DIR`` (keep it outside the repository):
   every commune, 4 milestones per commune and operator;
 - ``carte_fibre_immeubles_2025_Q4_national.csv``: ARCEP's building format (FORMATS.md §3),
   ``--rows`` buildings, each drawn inside its commune; 3 % without INSEE code, 10 % without
-  committed operator.
+  committed operator;
+- ``2020t4-obs-hd-thd-deploiement.csv`` and ``2026t1-obs-hd-thd-deploiement.csv``: the ARCEP
+  observatory as a national user downloads it (FORMATS.md §2, 2020+ layout, national quarter
+  labels ``2025 T1``): one row per commune with its best estimate of premises (each
+  publication's own), its L.33-13 operator and one connectable column per quarter from T4 2017;
+  the 2026 publication revises 1 % of the T4 2020 figures.
 
 Same arguments -> same bytes (tests/test_scale.py checks it).
 """
@@ -256,7 +261,52 @@ def write_buildings(path: Path, communes: dict, rows: int, rng: np.random.Genera
             }, schema=schema))
 
 
-PARTS = ("communes", "premises_counts", "progress", "commitments", "buildings")
+def write_observatory(out: Path, communes: dict, rng: np.random.Generator) -> list[Path]:
+    """Two national publications (T4 2020, T1 2026) of the 2020+ observatory layout."""
+    premises = premises_of(communes)
+    n = len(premises)
+    operator = rng.choice(len(OPERATORS), n, p=OPERATOR_WEIGHTS)
+    plateau, middle = rng.uniform(0.6, 1.0, n), rng.uniform(2018.0, 2025.0, n)
+    speed = rng.uniform(0.8, 2.5, n)
+    revised = rng.random(n) < 0.01
+    quarters = QUARTERS[3:]  # the 2020+ layout starts at T4 2017
+    labels = [f"{d.astype(object).year} T{(d.astype(object).month + 2) // 3}" for d in quarters]
+    year = 1970 + np.array(quarters, dtype="datetime64[D]").astype(np.int64) / 365.2425
+    reached = plateau[:, None] / (1 + np.exp(-speed[:, None] * (year[None, :] - middle[:, None])))
+    connectable = np.round(premises[:, None] * reached).astype(np.int64)
+    codes = np.array(OPERATORS)[operator]
+    paths = []
+    for last, name in ((labels.index("2020 T4"), "2020t4"), (len(labels) - 1, "2026t1")):
+        values = connectable[:, : last + 1].copy()
+        if name == "2026t1":
+            values[revised, labels.index("2020 T4")] += 1
+        label = labels[last]
+        header = ["Code commune", "Nom commune", "Code département", "Code région", "Siren EPCI",
+                  "EPCI AMII", "Logements", "Établissements",
+                  f"Meilleure estimation des locaux {label}", "Engagements L. 33-13 et AMEL",
+                  f"OI {label}", *labels[: last + 1]]
+        columns = {
+            "Code commune": communes["insee"],
+            "Nom commune": [f"Commune {c}" for c in communes["insee"]],
+            "Code département": communes["department"], "Code région": ["00"] * n,
+            "Siren EPCI": ["-"] * n, "EPCI AMII": ["-"] * n,
+            "Logements": (premises * 0.8).astype(np.int64),
+            "Établissements": premises - (premises * 0.8).astype(np.int64),
+            header[8]: premises if name == "2020t4" else (premises * 1.06).astype(np.int64),
+            header[9]: codes, header[10]: codes,
+            **{q: values[:, i] for i, q in enumerate(labels[: last + 1])},
+        }
+        table = pa.table({h: columns[h] for h in header})
+        path = out / f"{name}-obs-hd-thd-deploiement.csv"
+        with open(path, "wb") as fh:
+            fh.write("Observatoire du haut et très haut débit (jeu synthétique)\n\n\n\n".encode())
+            fh.write((",".join(header) + "\n").encode())
+            pacsv.write_csv(table, fh, write_options=_WRITE)
+        paths.append(path)
+    return paths
+
+
+PARTS = ("communes", "premises_counts", "progress", "commitments", "buildings", "observatory")
 
 
 def generate(
@@ -276,6 +326,8 @@ def generate(
         "progress": ("progress.csv", lambda p, rng: write_progress(p, cells, rng)),
         "commitments": ("commitments.csv", lambda p, rng: write_commitments(p, cells)),
         "buildings": (BUILDING_FILE, lambda p, rng: write_buildings(p, cells, rows, rng)),
+        "observatory": ("2026t1-obs-hd-thd-deploiement.csv",
+                        lambda p, rng: write_observatory(p.parent, cells, rng)),
     }
     paths = {}
     for number, part in enumerate(PARTS, start=1):

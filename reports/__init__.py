@@ -25,6 +25,8 @@ COUNCIL_FORMATS = ("pdf", "xlsx")
 def _render(document: Document, fmt: str, allowed: tuple[str, ...], compact: bool = False) -> bytes:
     if fmt not in allowed:
         raise ValueError(f"format was {fmt!r}; expected one of {list(allowed)}")
+    if fmt in ("pdf", "html"):
+        document = _printed(document)
     if fmt == "pdf":
         from reports import render_pdf
 
@@ -40,6 +42,18 @@ def _render(document: Document, fmt: str, allowed: tuple[str, ...], compact: boo
     from reports import render_html
 
     return render_html.render(document)
+
+
+def _printed(document: Document) -> Document:
+    """Long tables cut for reading (national reports): the full rows stay in XLSX and CSV."""
+    from reports.i18n import Words
+    from reports.model import PRINTED_ROWS, printed
+
+    tr = Words(document.lang)
+    return printed(document, lambda total, sheet: tr(
+        "Les {shown} premières lignes sur {total} sont imprimées ; toutes figurent dans la "
+        "feuille « {sheet} » du classeur XLSX de ce rapport (même identifiant).",
+        shown=tr.value(PRINTED_ROWS, "int"), total=tr.value(total, "int"), sheet=sheet))
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from reports.i18n import Words  # noqa: E402
 
 DPI = 150
 LAMBERT_93 = 2154
+NATIONAL_COMMUNES = 3_000  # above this, maps drop the commune borders
 # Colour-blind safe (Okabe-Ito) colours, worst statuses in warm tones.
 STATUS_COLOURS = {
     "missed": "#D55E00",
@@ -99,7 +100,11 @@ def status_map(communes: gpd.GeoDataFrame, status: dict[str, str], tr: Words,
     frame = communes.to_crs(epsg=LAMBERT_93)
     colours = [STATUS_COLOURS.get(status.get(i), STATUS_COLOURS[None]) for i in frame["insee"]]
     figure, ax = plt.subplots(figsize=size)
-    frame.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.4)
+    edge = 0.4
+    if len(frame) > NATIONAL_COMMUNES:  # borders would hide the colours; 300 m is below a dot
+        frame = frame.set_geometry(frame.geometry.simplify(300))
+        edge = 0
+    frame.plot(ax=ax, color=colours, edgecolor="white", linewidth=edge)
     if highlight is not None:
         frame[frame["insee"] == highlight].boundary.plot(ax=ax, color="black", linewidth=1.6)
     ax.set_axis_off()

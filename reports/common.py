@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -73,6 +74,19 @@ def clean(value: Any) -> Any:
     if not isinstance(value, str) and pd.isna(value):
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+def clean_column(column: pd.Series) -> list[Any]:
+    """:func:`clean` of every cell of ``column``, numeric columns converted at once."""
+    raw = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
+    if raw is not None and raw.dtype.kind in "iub":
+        return raw.tolist()
+    if raw is not None and raw.dtype.kind == "f":
+        out = raw.tolist()
+        for i in np.flatnonzero(np.isnan(raw)).tolist():
+            out[i] = None
+        return out
+    return [clean(v) for v in column.tolist()]
 
 
 def batch_ids(frame: pd.DataFrame) -> set[int]:

@@ -86,13 +86,20 @@ def rows_table(own: pd.DataFrame, breakdown: pd.DataFrame, names: dict[str, str]
             ["milestone_id", "_o", "commune_insee"], na_position="first", ignore_index=True)
     files = dict(zip(batches["batch_id"], batches["file_name"], strict=True))
     fake = set(batches.loc[batches["synthetic"].astype(bool), "batch_id"])
-    rows: list[list[Any]] = []
-    for r in frame.to_dict("records"):
-        cited = {common.clean(r[c]) for c in common.BATCH_ID_COLUMNS} - {None}
-        r.update(commune_name=names.get(r["commune_insee"]) if r["commune_insee"] else None,
-                 status_fr=FRENCH.status(r["status"]),
-                 milestone_file=files.get(r["milestone_batch_id"]),
-                 synthetic_evidence=bool(cited & fake))
-        rows.append([common.clean(r[key]) for key, _, _ in COLUMNS])
+    # Column by column (a national report has hundreds of thousands of rows), each cell as
+    # common.clean gives it.
+    insee = frame["commune_insee"] if len(frame) else pd.Series([], dtype=object)
+    statuses = {s: FRENCH.status(s) for s in pd.unique(frame["status"])} if len(frame) else {}
+    derived = {
+        "commune_name": [names.get(c) if isinstance(c, str) and c else None for c in insee],
+        "status_fr": [statuses[s] for s in frame["status"]] if len(frame) else [],
+        "milestone_file": [files.get(b) for b in frame["milestone_batch_id"]]
+        if len(frame) else [],
+        "synthetic_evidence": (frame[list(common.BATCH_ID_COLUMNS)].isin(fake).any(axis=1)
+                               .tolist() if len(frame) and fake else [False] * len(frame)),
+    }
+    cells = [derived[key] if key in derived else common.clean_column(frame[key])
+             for key, _, _ in COLUMNS]
+    rows: list[list[Any]] = [list(row) for row in zip(*cells, strict=True)]
     return Table(tr("Jalon x commune"), tr("Une ligne par jalon × commune"),
                  [Column(key, key, kind) for key, kind, _ in COLUMNS], rows)

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,12 +72,21 @@ def trajectory(
     milestones = compliance.milestones(session)
     milestones = milestones[milestones["milestone_id"].isin(milestone_ids)]
     columns = ["milestone_id", "commune_insee", "achieved_on", "achieved_value"]
-    progress = queries.progress(session, as_of=as_of)
+    progress = queries.progress(session, as_of=as_of, for_engine=True)
     if milestones.empty or progress.empty:
         return pd.DataFrame(columns=columns)
     perimeters, counts = compliance.perimeters(session), queries.premises_counts(session)
+    # Only the communes these milestones read: their own, and their agreements' perimeters
+    # (a national report charts a handful of milestones out of millions of observations).
+    whole = set(milestones.loc[milestones["insee"].isna(), "agreement_id"])
+    wanted = set(milestones["insee"].dropna()) | set(
+        perimeters.loc[perimeters["agreement_id"].isin(whole), "insee"])
+    progress = progress[progress["insee"].isin(wanted)]
+    counts = counts[counts["insee"].isin(wanted)]
+    perimeters = perimeters[perimeters["agreement_id"].isin(set(milestones["agreement_id"]))]
     parts = []
-    for day in sorted(set(progress["observed_on"])):
+    days = np.unique(progress["observed_on"].to_numpy().astype("datetime64[D]"))
+    for day in days.astype(object):
         own, per_commune = assessment.assess_with_breakdown(
             milestones, perimeters, progress, counts, day)
         parts.append(own[columns])

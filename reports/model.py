@@ -9,8 +9,10 @@ formatter, :func:`reports.i18n.value_text`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +100,27 @@ class Document:
     def facts(self) -> list[tuple[str, Facts]]:
         """Every fact list with its section title."""
         return [(s.title, b) for s in self.sections for b in s.blocks if isinstance(b, Facts)]
+
+
+# Tables printed (PDF, HTML) show at most this many rows, the first ones: builders order them
+# worst first. The XLSX workbook and the CSV file of the same report carry every row.
+PRINTED_ROWS = 150
+
+
+def printed(document: Document, note: Callable[[int, str], str]) -> Document:
+    """``document`` with every table longer than :data:`PRINTED_ROWS` cut to that many rows and
+    ``note(total rows, sheet name)`` added below it."""
+    sections = []
+    for section in document.sections:
+        blocks = [
+            dataclasses.replace(
+                b, rows=b.rows[:PRINTED_ROWS],
+                note=" ".join(filter(None, [b.note, note(len(b.rows), b.name)])))
+            if isinstance(b, Table) and len(b.rows) > PRINTED_ROWS else b
+            for b in section.blocks
+        ]
+        sections.append(dataclasses.replace(section, blocks=blocks))
+    return dataclasses.replace(document, sections=sections)
 
 
 def report_id(*parts: str) -> str:

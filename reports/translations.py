@@ -427,6 +427,10 @@ EN: dict[str, str] = {
         "Fibre rollout in the municipalities: status as of {day}",
     # Renderers (footers, empty tables, XLSX summary sheet).
     "aucune ligne": "no rows",
+    "Les {shown} premières lignes sur {total} sont imprimées ; toutes figurent dans la "
+    "feuille « {sheet} » du classeur XLSX de ce rapport (même identifiant).":
+    "The first {shown} of {total} rows are printed; all of them are in the sheet "
+    "“{sheet}” of this report's XLSX workbook (same identifier).",
     "{title} — situation au {day} — rapport {rid}": "{title} — as of {day} — report {rid}",
     "page {n}": "page {n}",
     "Partie": "Part",

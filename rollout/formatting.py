@@ -15,10 +15,13 @@ import io
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # OWASP "CSV injection": leads that make a spreadsheet evaluate a cell.
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -101,14 +104,116 @@ def json_value(value: Any) -> Any:
 
 def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows of ``frame`` restricted to ``columns`` as JSON-ready dicts."""
-    return [
-        {c: json_value(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame[list(columns)].itertuples(index=False, name=None)
-    ]
+    values = [_column_values(frame[c]) for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """:func:`json_value` of every cell, converted once per distinct value: a national listing
+    has hundreds of thousands of rows but few distinct dates, codes or statuses."""
+    # Extension columns (Int64, text, categories) and datetimes as the objects their rows hold
+    # (an Int64 column with NA would otherwise become floats, datetimes integers).
+    plain = isinstance(column.dtype, np.dtype) and column.dtype.kind not in "Mm"
+    raw = column.to_numpy() if plain else column.astype(object).to_numpy()
+    if raw.dtype.kind in "iub":
+        return raw.tolist()
+    if raw.dtype.kind == "f":
+        out = raw.tolist()
+        for i in np.flatnonzero(~np.isfinite(raw)).tolist():
+            out[i] = None
+        return out
+    seen: dict[tuple[type, Any], Any] = {}
+    out = []
+    for value in raw.tolist():
+        try:
+            key = (type(value), value)
+            out.append(seen[key])
+        except KeyError:
+            out.append(seen.setdefault(key, json_value(value)))
+        except TypeError:  # unhashable (a list of codes): converted as it comes
+            out.append(json_value(value))
+    return out
 
 
 def to_json(frame: pd.DataFrame, columns: Sequence[str]) -> str:
-    return json.dumps(records(frame, columns), ensure_ascii=False, indent=2)
+    """``json.dumps(records(frame, columns), ensure_ascii=False, indent=2)``, byte for byte."""
+    return "".join(json_chunks(frame, columns))
+
+
+def json_chunks(
+    frame: pd.DataFrame, columns: Sequence[str], rows_per_chunk: int = 16_384
+) -> Iterator[str]:
+    """:func:`to_json`'s text in pieces of ``rows_per_chunk`` rows, for writing as it comes.
+
+    The standard encoder is pure Python once indented, and a national listing is hundreds of
+    megabytes: here each distinct cell is encoded once, and rows are assembled by Arrow from
+    the encoded cells of their columns.
+    """
+    if not len(frame):
+        yield "[]"
+        return
+    if not columns:
+        yield "[\n" + ",\n".join(["  {}"] * len(frame)) + "\n]"
+        return
+    coded = []
+    for name in columns:
+        key = "    " + json.dumps(name, ensure_ascii=False) + ": "
+        codes, uniques = _factorized(frame[name])
+        coded.append((codes, pa.array([key + _encoded(v) for v in uniques], pa.string())))
+    opening = "[\n"
+    for start in range(0, len(frame), rows_per_chunk):
+        cells = [encoded.take(pa.array(codes[start:start + rows_per_chunk]))
+                 for codes, encoded in coded]
+        rows = pc.binary_join_element_wise("  {\n", pc.binary_join_element_wise(
+            *cells, ",\n"), "\n  }", "")
+        yield opening + ",\n".join(rows.to_pylist())
+        opening = ",\n"
+    yield "\n]"
+
+
+def _factorized(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes of each cell and the :func:`json_value` of each code (an encoder's table).
+
+    Cells are grouped by their bits where equality would merge values JSON tells apart
+    (``0.0``/``-0.0``, ``1``/``1.0``/``True`` in one object column): those columns are
+    grouped by (type, value) instead, and unhashable cells get a code each.
+    """
+    plain = isinstance(column.dtype, np.dtype) and column.dtype.kind not in "Mm"
+    raw = column.to_numpy() if plain else column.astype(object).to_numpy()
+    if raw.dtype.kind in "iubf":
+        codes, uniques = pd.factorize(raw.view(np.int64) if raw.dtype == np.float64 else raw)
+        if raw.dtype == np.float64:
+            uniques = uniques.view(np.float64)
+        return _missing_last(codes, [json_value(v) for v in uniques.tolist()])
+    values = raw.tolist()
+    kinds = set(map(type, values))
+    numbers = {k for k in kinds if issubclass(k, (bool, int, float, np.number, np.bool_))}
+    if not (kinds & {list, tuple, dict, float}) and len(numbers) <= 1:
+        codes, uniques = pd.factorize(raw)  # NA, None and NaN code -1: all are JSON null
+        return _missing_last(codes, [json_value(v) for v in uniques.tolist()])
+    table: dict[tuple[type, Any], int] = {}
+    out, codes = [], np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(values):
+        try:
+            marker = (type(value), value)
+            codes[i] = table[marker]
+        except KeyError:
+            codes[i] = table[marker] = len(out)
+            out.append(json_value(value))
+        except TypeError:  # unhashable (a list of codes): a code of its own
+            codes[i] = len(out)
+            out.append(json_value(value))
+    return codes, out
+
+
+def _missing_last(codes: np.ndarray, values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Code -1 (missing) made the code of a ``None`` appended to ``values``."""
+    return np.where(codes < 0, len(values), codes), [*values, None]
+
+
+def _encoded(value: Any) -> str:
+    """One cell as the indented encoder writes it at depth 2 (a row of the top-level list)."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 
 def to_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:

@@ -174,14 +174,13 @@ def status_cmd(obj: Context, operator, commune, as_of, fmt: str) -> None:
 
     from rollout.compliance import assessments_with_breakdown
     from rollout.db import session_scope
-    from rollout.formatting import to_csv, to_json
+    from rollout.formatting import json_chunks, to_csv
 
     day = parse_date_option(as_of, "--as-of") or dt.date.today()
     with session_scope(obj.reader) as session:
         result, breakdown = assessments_with_breakdown(session, day)
-        result["scope"] = result["commune_insee"].map(
-            lambda c: "perimeter" if c is None or pd.isna(c) else "commune"
-        )
+        result["scope"] = result["commune_insee"].isna().map(
+            {True: "perimeter", False: "commune"})
         if commune:
             breakdown["scope"] = "perimeter_commune"
             result = pd.concat([result[result["commune_insee"] == commune],
@@ -191,7 +190,9 @@ def status_cmd(obj: Context, operator, commune, as_of, fmt: str) -> None:
         result = result[result["operator_code"] == operator]
     columns = [c for c in STATUS_COLUMNS if c in result.columns]
     if fmt == "json":
-        click.echo(to_json(result, columns))
+        for chunk in json_chunks(result, columns):
+            click.echo(chunk, nl=False)
+        click.echo()
     elif fmt == "csv":
         _echo_csv(to_csv(result, columns))
     else:
