@@ -116,7 +116,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from webmap import reports_views
-    from webmap.views import admin, alerts, api, challenges, export, feeds, open_data, pages
+    from webmap.views import admin, alerts, api, challenges, export, feeds, open_data, pages, tiles
 
     app.jinja_env.filters.update(fr_int=fr_int, fr_share=fr_share, fr_date=fr_date,
                                  fr_number=fr_number)
@@ -133,6 +133,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(export.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(open_data.bp)
+    app.register_blueprint(tiles.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(challenges.bp)

@@ -62,6 +62,9 @@ LOCAL_COPIES: dict[str, str] = {
         "leaflet.fullscreen-3.0.2/Control.FullScreen.css",
     "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js":
         "folium-0.20.0/leaflet_heat.min.js",
+    # folium.plugins.VectorGridProtobuf (the national map's vector tiles).
+    "https://unpkg.com/leaflet.vectorgrid@latest/dist/Leaflet.VectorGrid.bundled.js":
+        "leaflet.vectorgrid-1.3.0/Leaflet.VectorGrid.bundled.min.js",
     # branca's colormap legend (also drawn by folium.Choropleth) needs d3 v3.
     "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js": "d3-3.5.5/d3.min.js",
 }
@@ -81,6 +84,7 @@ PATCHED_CLASSES: tuple[type, ...] = (
     plugins.TimeSliderChoropleth,
     plugins.Fullscreen,
     plugins.HeatMap,
+    plugins.VectorGridProtobuf,
 )
 
 # Each class's own lists, captured before the first redirection so that a second call maps

@@ -11,7 +11,8 @@ from flask import Flask, Response, request
 
 MIN_BYTES = 1024
 COMPRESSIBLE = {"text/html", "text/csv", "text/css", "application/json",
-                "application/geo+json", "application/javascript", "text/javascript"}
+                "application/geo+json", "application/javascript", "text/javascript",
+                "application/vnd.mapbox-vector-tile"}
 
 
 def init_app(app: Flask) -> None:

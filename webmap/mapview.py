@@ -18,7 +18,7 @@ from typing import Any
 import folium
 import pandas as pd
 from branca.element import CssLink, JavascriptLink
-from flask import url_for
+from flask import current_app, url_for
 from folium import plugins
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
@@ -27,6 +27,7 @@ from rollout.formatting import fr_date, fr_int, fr_share
 from webmap import data
 from webmap.assets import NO_TILES_MAX_ZOOM, tile_layer_kwargs, use_local_assets
 from webmap.i18n import status_label, translate
+from webmap.layers import LAYERS
 from webmap.overlays import missing, overlays
 
 NO_DATA_COLOR = "#d9d9d9"
@@ -38,7 +39,10 @@ DELAYS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
 STATUS_COLORS = {"missed": "#b2182b", "at_risk": "#ef8a62", "met_late": "#fddbc7",
                  "no_data": "#bababa", "on_track": "#67a9cf", "met": "#2166ac"}
 # The Leaflet plugins map.js uses; their vendored copies come from webmap.assets.
-PLUGINS = (plugins.MarkerCluster, plugins.Search)
+PLUGINS = (plugins.MarkerCluster, plugins.Search, plugins.VectorGridProtobuf)
+# Above this many communes the page embeds no commune or overlay data: map.js draws the
+# vector tiles of /tiles/… (a national page would carry 35,000 polygons, 8.8 MB at zoom 6).
+TILES_ABOVE_COMMUNES = 3_000
 COMMUNE_URL_PLACEHOLDER = "__INSEE__"
 
 # key -> (property in figures, French label, kind, breaks or categories, colours)
@@ -159,6 +163,25 @@ def _frame_parts(fmap: folium.Map) -> dict[str, Markup]:
             "script": Markup(root.script.render())}
 
 
+def vector_tiles(as_of: dt.date, layers: frozenset[str]) -> dict[str, Any]:
+    """Tile URL templates (``{z}/{x}/{y}`` left for Leaflet) of the communes and of each layer
+    of ``layers`` (those the visitor may see), with the popup fields of each."""
+
+    def template(name: str) -> str:
+        url = url_for(f"tiles.{name}", z=0, x=0, y=0, as_of=as_of.isoformat())
+        return url.replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf")
+
+    shown = [item for item in LAYERS.values() if item.name in layers and item.on_map]
+    return {
+        "communes": template("communes"),
+        "overlays": [{"layer": item.name, "name": translate(item.title), "draw": item.draw,
+                      "url": template(item.name),
+                      "popup": [[c, translate(label)] for c, label in item.popup]}
+                     for item in shown],
+        "labels": {"name": translate("Commune"), "status": translate("Statut")},
+    }
+
+
 def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
               attribution: str | None, indicator: str = "share",
               layers: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -169,7 +192,9 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
     """
     use_local_assets(url_for("static", filename="vendor").rstrip("/"))
     figures = data.figures(session, as_of)
-    shapes = data.display_communes(session)
+    national = len(figures) > current_app.config.get("MAP_TILES_ABOVE", TILES_ABOVE_COMMUNES)
+    # National: the zoom-5 shapes only give the bounds; the communes come as vector tiles.
+    shapes = data.zoomed_communes(session, 5) if national else data.display_communes(session)
     indicators = available_indicators(figures)
     initial = indicator if indicator in indicators else "share"
     fmap = _frame()
@@ -177,7 +202,7 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
     if len(shapes):
         minx, miny, maxx, maxy = (float(v) for v in shapes.total_bounds)
         bounds = [[miny, minx], [maxy, maxx]]
-    dates, synthetic, shares = data.quarterly_shares(session, as_of)
+    dates, synthetic, shares = ([], [], {}) if national else data.quarterly_shares(session, as_of)
     config = {
         "map": fmap.get_name(), "initial": initial, "noData": NO_DATA_COLOR,
         "border": BORDER_COLOR, "bounds": bounds, "tiles": _tiles(tiles, attribution),
@@ -189,7 +214,8 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
         "communeUrl": url_for("pages.commune", insee=COMMUNE_URL_PLACEHOLDER),
         "placeholder": COMMUNE_URL_PLACEHOLDER,
         "indicators": {
-            key: {"property": key, "label": translate(INDICATORS[key][1]),
+            key: {"property": key, "column": INDICATORS[key][0],
+                  "label": translate(INDICATORS[key][1]),
                   "kind": INDICATORS[key][2], "steps": INDICATORS[key][3],
                   "colors": INDICATORS[key][4], "legend": _legend(key, lang)}
             for key in indicators
@@ -200,9 +226,12 @@ def build_map(session, as_of: dt.date, lang: str, tiles: str | None,
             for d, s in zip(dates, synthetic, strict=True)
         ],
         "shares": shares,
-        "communes": _communes(shapes, figures, indicators),
-        "popups": {row["insee"]: _popup_rows(row) for _, row in figures.iterrows()},
-        "overlays": overlays(session, as_of, layers),
+        "communes": ({"type": "FeatureCollection", "features": []} if national
+                     else _communes(shapes, figures, indicators)),
+        "popups": {} if national else {row["insee"]: _popup_rows(row)
+                                       for _, row in figures.iterrows()},
+        "overlays": [] if national else overlays(session, as_of, layers),
+        "vectorTiles": vector_tiles(as_of, layers) if national else None,
         # Signalements: a popup action and open counts fetched by map.js (never cached here).
         "challenges": {"url": url_for("challenges.new"),
                        "countsUrl": url_for("challenges.open_counts"),

@@ -125,6 +125,54 @@
     }
   });
 
+  /* National extent: the communes and the overlays as vector tiles (/tiles/…), coloured
+     from each tile feature's own properties; a click shows them as text. */
+  function vectorTileLayers(spec) {
+    function tilePopup(latlng, rows, title, link) {
+      var head = null;
+      if (title) { head = L.DomUtil.create("div"); head.appendChild(textElement("strong", title)); }
+      var box = popupElement("overlay-popup", head, rows);
+      if (link) { box.appendChild(link); }
+      L.popup({maxWidth: 320}).setLatLng(latlng).setContent(box).openOn(map);
+    }
+    function communeStyle(props) {
+      var spec = cfg.indicators[current];
+      return {fill: true, fillColor: colorFor(current, props[spec.column]), fillOpacity: 0.75,
+              color: cfg.border, weight: 0.3};
+    }
+    var styles = {communes: communeStyle};
+    var layer = L.vectorGrid.protobuf(spec.communes, {
+      vectorTileLayerStyles: styles, interactive: true, maxNativeZoom: 14,
+      getFeatureId: function (feature) { return feature.properties.insee; }
+    });
+    layer.on("click", function (e) {
+      var props = e.layer.properties;
+      var spec = cfg.indicators[current];
+      var anchor = textElement("a", cfg.labels.sheet);
+      anchor.href = cfg.communeUrl.replace(cfg.placeholder, encodeURIComponent(props.insee));
+      var value = props[spec.column];
+      // Tiles of a national view carry no names (tiles.FULL_PROPERTIES_FROM_ZOOM).
+      tilePopup(e.latlng, [[spec.label, value === undefined ? "–" : String(value)]],
+                props.name ? props.name + " (" + props.insee + ")" : props.insee, anchor);
+    });
+    var overlays = spec.overlays.map(function (entry) {
+      var style = {};
+      style[entry.layer] = {radius: 4, weight: 1, color: "#7a0177", fill: true,
+                            fillColor: "#c51b8a", fillOpacity: 0.6};
+      var overlay = L.vectorGrid.protobuf(entry.url, {
+        vectorTileLayerStyles: style, interactive: true, maxNativeZoom: 14
+      });
+      overlay.on("click", function (e) {
+        tilePopup(e.latlng, entry.popup.map(function (field) {
+          var value = e.layer.properties[field[0]];
+          return [field[1], value === undefined ? "–" : String(value)];
+        }), null, null);
+      });
+      return {layer: overlay, name: entry.name};
+    });
+    return {communes: layer, overlays: overlays};
+  }
+
   /* One overlay of the layer control: a GeoJSON layer (clustered for points), hidden at
      start (the commune choropleth is the first reading of the map). */
   function overlayLayer(entry) {
@@ -154,7 +202,17 @@
   }
 
   var control = L.control.layers(null, null, {collapsed: false}).addTo(map);
-  control.addOverlay(communes, escapeHtml(cfg.labels.communes));
+  var tiled = cfg.vectorTiles ? vectorTileLayers(cfg.vectorTiles) : null;
+  if (tiled) {
+    map.removeLayer(communes);
+    tiled.communes.addTo(map);
+    control.addOverlay(tiled.communes, escapeHtml(cfg.labels.communes));
+    tiled.overlays.forEach(function (entry) {
+      control.addOverlay(entry.layer, escapeHtml(entry.name));
+    });
+  } else {
+    control.addOverlay(communes, escapeHtml(cfg.labels.communes));
+  }
   cfg.overlays.forEach(function (entry) {
     var overlay = overlayLayer(entry);
     overlay.layerName = entry.layer;
@@ -204,6 +262,7 @@
   function redraw() {
     communes.options.style = style;  // resetStyle (hover) then keeps the current colours
     communes.setStyle(style);
+    if (tiled) { tiled.communes.redraw(); }
     drawLegend();
     slider.disabled = current !== "share" || cfg.quarters.length === 0;
     sliderLabel.textContent = cfg.quarterLabels.length ? cfg.quarterLabels[quarter] : "–";
