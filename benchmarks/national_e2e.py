@@ -14,7 +14,7 @@ SpatiaLite database in ``DIR`` (or a PostGIS database with ``--postgis``: an adm
 of the national FRTE agreement in CSV, XLSX and PDF, and the council summary in PDF and XLSX.
 
 Each command is timed (wall clock) with its peak RSS (``wait4``'s ``ru_maxrss`` of that one
-child). Outputs are kept in ``DIR/out``. Ends with
+child). Outputs are kept in ``DIR/out-spatialite`` (``DIR/out-postgis``). Ends with
 ``national_status_seconds=<s> peak_rss_mb=<n>`` (the ``status`` command).
 """
 
@@ -108,7 +108,7 @@ def main() -> None:
                  parts=("communes", "commitments", "observatory"))
         print(f"generated the national files in {time.perf_counter() - start:.0f} s")
     url, cluster = _database(args)
-    results = args.out / "out"
+    results = args.out / ("out-postgis" if args.postgis else "out-spatialite")
     shutil.rmtree(results, ignore_errors=True)
     results.mkdir()
     db = ["--database", url]
