@@ -47,6 +47,7 @@ serve: install
 
 lint: install
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) demo artifacts .pytest_cache *.egg-info
