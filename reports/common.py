@@ -14,6 +14,7 @@ from geodata import commitments
 from reports import data
 from reports.i18n import Words
 from reports.model import Column, Facts, Paragraph, Section, Table
+from rollout import known_at
 from rollout.assessment import STATUS_ORDER
 
 FTTH_SHARE_METRICS = {"ftth_connectable_share", "ftth_connectable_or_rad_share"}
@@ -199,12 +200,23 @@ def evidence(session: Session, frame: pd.DataFrame, extra: set[int] | None = Non
 
 
 def as_of_facts(as_of: dt.date, report: str, tr: Words) -> list[tuple[str, Any, str]]:
-    """The date lines every report starts with (generation date = as-of date: determinism)."""
+    """The date lines every report starts with (generation date = as-of date: determinism),
+    and, for a report "as known at" a date, that date (:func:`known_at_facts`)."""
     return [
         (tr("Situation au"), as_of, "date"),
         (tr("Date d'établissement"), as_of, "date"),
+        *known_at_facts(tr),
         (tr("Identifiant du rapport"), report, "text"),
     ]
+
+
+def known_at_facts(tr: Words) -> list[tuple[str, Any, str]]:
+    """The cover line of a report read "as known at" a date (:mod:`rollout.known_at`)."""
+    known = known_at.current()
+    if known is None:
+        return []
+    return [(tr("Données connues au (seuls les lots importés ce jour ou avant comptent)"),
+             known, "date")]
 
 
 def method_section(frame: pd.DataFrame, tr: Words, extra: list | None = None) -> Section:

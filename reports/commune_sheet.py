@@ -130,6 +130,7 @@ def build_from(snapshot: data.Snapshot, session: Session, insee: str,
     from rollout.challenges import open_counts
 
     facts.append((tr("Signalements en cours"), open_counts(session).get(insee, 0), "int"))
+    facts.extend(common.known_at_facts(tr))
     blocks: list = [Facts(facts, name=tr("Commune")), _commitments(snapshot, insee, tr)]
     warnings = _early_warnings(snapshot, session, insee, tr)
     if warnings is not None:

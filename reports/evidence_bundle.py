@@ -35,7 +35,7 @@ from geodata.text import clean_cell
 from reports import Rendered, operator_delay_report
 from reports.common import METHOD_TEXTS
 from reports.i18n import Words
-from rollout import evidence
+from rollout import evidence, known_at
 from rollout.models import ImportBatch
 
 FORMAT = "rollout-evidence-bundle/1"
@@ -83,10 +83,10 @@ def safe_name(name: str) -> str:
 
 
 def _sources(session: Session, store: Path) -> list[tuple[ImportBatch, Path]]:
-    batches = session.scalars(
+    batches = session.scalars(known_at.restrict(
         select(ImportBatch).where(ImportBatch.status == "loaded",
                                   ImportBatch.kind.in_(SOURCE_KINDS))
-        .order_by(ImportBatch.id)
+        .order_by(ImportBatch.id), ImportBatch.id)
     ).all()
     out = []
     for batch in batches:
@@ -156,7 +156,9 @@ def build_bundle(session: Session, database_url: str | URL, operator: str, as_of
         "report": {"kind": "operator-delay", "operator": operator.upper(),
                    "as_of": as_of.isoformat(), "lang": lang, "report_id": report_id,
                    "csv": f"report/{stem}.csv"},
-        "parameters": {"operator": operator.upper(), "as_of": as_of.isoformat(), "lang": lang},
+        "parameters": {"operator": operator.upper(), "as_of": as_of.isoformat(), "lang": lang,
+                       "known_at": None if known_at.current() is None
+                       else known_at.current().isoformat()},
         "method": [Words("fr")(text) for text in METHOD_TEXTS],
         "files": files,
         "figures": _figures(rendered["csv"].payload),

@@ -99,6 +99,8 @@ EN: dict[str, str] = {
         "The sha256 identifies the exact file imported: any file produced in support must have "
         "the same fingerprint.",
     "Situation au": "As of",
+    "Données connues au (seuls les lots importés ce jour ou avant comptent)":
+        "Data known at (only batches imported on or before that day count)",
     "Date d'établissement": "Date of issue",
     "Identifiant du rapport": "Report identifier",
     "Sources": "Sources",

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rollout import assessment, columnar, queries
+from rollout import assessment, columnar, known_at, queries
 from rollout.columnar import DATE, FLOAT, INT, TEXT
 from rollout.models import Agreement, AgreementCommune, Milestone
 
@@ -36,11 +36,13 @@ METRIC_LABELS_FR = {
 def milestones(session: Session) -> pd.DataFrame:
     table = columnar.fetch(
         session,
-        select(Milestone.id, Milestone.agreement_id, Agreement.operator_code, Milestone.insee,
-               Milestone.metric, Milestone.target, Milestone.due_on, Milestone.rad_cap,
-               Milestone.batch_id, Milestone.source_row)
-        .join(Agreement, Agreement.id == Milestone.agreement_id)
-        .order_by(Milestone.agreement_id, Milestone.due_on, Milestone.insee, Milestone.id),
+        known_at.restrict(
+            select(Milestone.id, Milestone.agreement_id, Agreement.operator_code,
+                   Milestone.insee, Milestone.metric, Milestone.target, Milestone.due_on,
+                   Milestone.rad_cap, Milestone.batch_id, Milestone.source_row)
+            .join(Agreement, Agreement.id == Milestone.agreement_id)
+            .order_by(Milestone.agreement_id, Milestone.due_on, Milestone.insee, Milestone.id),
+            Milestone.batch_id),
         {"milestone_id": INT, "agreement_id": TEXT, "operator_code": TEXT, "insee": TEXT,
          "metric": TEXT, "target": FLOAT, "due_on": DATE, "rad_cap": FLOAT,
          "milestone_batch_id": INT, "milestone_source_row": INT},
@@ -54,10 +56,10 @@ def milestones(session: Session) -> pd.DataFrame:
 
 
 def agreements(session: Session) -> pd.DataFrame:
-    rows = session.execute(
+    rows = session.execute(known_at.restrict(
         select(Agreement.id, Agreement.name, Agreement.operator_code, Agreement.signed_on,
                Agreement.source_document, Agreement.batch_id)
-        .order_by(Agreement.signed_on, Agreement.id)
+        .order_by(Agreement.signed_on, Agreement.id), Agreement.batch_id)
     ).all()
     return pd.DataFrame(rows, columns=[
         "agreement_id", "name", "operator_code", "signed_on", "source_document", "batch_id",
@@ -66,7 +68,8 @@ def agreements(session: Session) -> pd.DataFrame:
 
 def perimeters(session: Session) -> pd.DataFrame:
     table = columnar.fetch(
-        session, select(AgreementCommune.agreement_id, AgreementCommune.insee),
+        session, known_at.restrict(select(AgreementCommune.agreement_id, AgreementCommune.insee),
+                                   AgreementCommune.batch_id),
         {"agreement_id": TEXT, "insee": TEXT},
     )
     return pd.DataFrame({name: columnar.inferred(table[name]) for name in table.column_names})

@@ -32,7 +32,7 @@ from geoalchemy2 import functions as gfunc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rollout import coverage, gaps, queries
+from rollout import coverage, gaps, known_at, queries
 from rollout.models import ImportBatch, PremisesPoint, PublicWork, PublicWorkCommune, RadioSite
 from rollout.works_analysis import conflicts, dig_once, work_status, works_near_sites
 
@@ -51,12 +51,12 @@ WORK_COLUMNS = [
 
 def sites_frame(session: Session) -> pd.DataFrame:
     """Current radio sites: one row per station and operator, sorted by station."""
-    rows = session.execute(
+    rows = session.execute(known_at.restrict(
         select(RadioSite.station_id, RadioSite.operator_code, RadioSite.operator_name,
                RadioSite.insee, gfunc.ST_X(RadioSite.geom), gfunc.ST_Y(RadioSite.geom),
                RadioSite.systems, RadioSite.bands, RadioSite.has_5g, RadioSite.in_service_on,
                RadioSite.batch_id, RadioSite.source_row)
-        .order_by(RadioSite.batch_id)
+        .order_by(RadioSite.batch_id), RadioSite.batch_id)
     ).all()
     frame = pd.DataFrame(rows, columns=SITE_COLUMNS)
     frame = frame.drop_duplicates(["station_id", "operator_code"], keep="last")
@@ -67,7 +67,7 @@ def sites_frame(session: Session) -> pd.DataFrame:
 
 def works_frame(session: Session) -> gpd.GeoDataFrame:
     """Current public works (EPSG:4326, times UTC) with ``insee``: the communes each touches."""
-    rows = session.execute(
+    rows = session.execute(known_at.restrict(
         select(PublicWork.id, PublicWork.source_id, PublicWork.source_format, PublicWork.title,
                PublicWork.kind, PublicWork.owner, PublicWork.start_at, PublicWork.end_at,
                PublicWork.start_verified, PublicWork.end_verified, PublicWork.types_of_work,
@@ -75,7 +75,7 @@ def works_frame(session: Session) -> gpd.GeoDataFrame:
                PublicWork.publishable, PublicWork.road_names, PublicWork.description,
                PublicWork.direction, PublicWork.vehicle_impact,
                gfunc.ST_AsBinary(PublicWork.geom))
-        .order_by(PublicWork.batch_id, PublicWork.id)
+        .order_by(PublicWork.batch_id, PublicWork.id), PublicWork.batch_id)
     ).all()
     links = session.execute(
         select(PublicWorkCommune.work_id, PublicWorkCommune.insee)
@@ -104,11 +104,11 @@ def premises_points(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
 
 
 def _all_points(session: Session) -> gpd.GeoDataFrame:
-    rows = session.execute(
+    rows = session.execute(known_at.restrict(
         select(PremisesPoint.building_id, PremisesPoint.insee, PremisesPoint.premises,
                PremisesPoint.status, PremisesPoint.observed_on, PremisesPoint.batch_id,
                gfunc.ST_X(PremisesPoint.geom), gfunc.ST_Y(PremisesPoint.geom))
-        .where(PremisesPoint.insee.is_not(None))
+        .where(PremisesPoint.insee.is_not(None)), PremisesPoint.batch_id)
     ).all()
     # Plain tuples: pandas probes each SQLAlchemy Row for namedtuple fields, a third of the time.
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["building_id", "insee", "premises",
@@ -213,7 +213,7 @@ def coverage_observations(
     """
     latest = session.scalar(select(func.max(ImportBatch.id)))
     key = (session.get_bind().url.render_as_string(), as_of, tuple(sorted(radii.items())),
-           None if insee is None else tuple(sorted(insee)), latest)
+           None if insee is None else tuple(sorted(insee)), latest, known_at.current())
     if key not in _COVERAGE_CACHE:
         if len(_COVERAGE_CACHE) >= 16:
             _COVERAGE_CACHE.pop(next(iter(_COVERAGE_CACHE)))

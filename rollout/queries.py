@@ -17,7 +17,7 @@ from geoalchemy2 import functions as gfunc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rollout import columnar
+from rollout import columnar, known_at
 from rollout.columnar import DATE, INT, TEXT
 from rollout.models import (
     SRID,
@@ -74,7 +74,7 @@ def progress(
     )
     if as_of is not None:
         query = query.where(FtthProgress.observed_on <= as_of)
-    table = columnar.fetch(session, query, {
+    table = columnar.fetch(session, known_at.restrict(query, FtthProgress.batch_id), {
         "insee": TEXT, "operator_code": TEXT, "observed_on": DATE, "connectable": INT,
         "rad": INT, "premises_total": INT, "source": TEXT, "batch_id": INT, "source_row": INT,
     })
@@ -99,8 +99,10 @@ def premises_counts(session: Session) -> pd.DataFrame:
     """Every denominator vintage (current revision of each)."""
     table = columnar.fetch(
         session,
-        select(PremisesCount.insee, PremisesCount.as_of, PremisesCount.premises,
-               PremisesCount.method, PremisesCount.batch_id, PremisesCount.source_row),
+        known_at.restrict(
+            select(PremisesCount.insee, PremisesCount.as_of, PremisesCount.premises,
+                   PremisesCount.method, PremisesCount.batch_id, PremisesCount.source_row),
+            PremisesCount.batch_id),
         {"insee": TEXT, "as_of": DATE, "premises": INT, "method": TEXT, "batch_id": INT,
          "source_row": INT},
     )
@@ -127,11 +129,11 @@ def _current_rows(table: pa.Table, keys: dict[str, tuple]) -> np.ndarray:
 def commune_operators(session: Session) -> pd.DataFrame:
     """Latest committed / infrastructure operators per commune."""
     frame = pd.DataFrame(
-        session.execute(
+        session.execute(known_at.restrict(
             select(CommuneOperators.insee, CommuneOperators.as_of,
                    CommuneOperators.committed_operators,
-                   CommuneOperators.infrastructure_operators, CommuneOperators.batch_id)
-        ).all(),
+                   CommuneOperators.infrastructure_operators, CommuneOperators.batch_id),
+            CommuneOperators.batch_id)).all(),
         columns=["insee", "as_of", "committed_operators", "infrastructure_operators", "batch_id"],
     )
     return (

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from flask import Blueprint, Response, abort, current_app, request
 
 from geodata.errors import InputError
-from rollout import audit
+from rollout import audit, known_at
 from rollout.db import session_scope
-from webmap.auth import current_user, requires
+from webmap.auth import allowed, current_user, requires
 from webmap.disposition import content_disposition
-from webmap.i18n import current_language
+from webmap.i18n import current_language, translate
 from webmap.params import AS_OF_MAX, AS_OF_MIN
 from webmap.security import allow_inline_styles
 
@@ -39,9 +39,9 @@ MIMETYPES = {
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _as_of() -> dt.date:
+def _as_of(name: str = "as_of") -> dt.date:
     """``?as_of=YYYY-MM-DD``, today (UTC) when absent; 400 naming the parameter otherwise."""
-    raw = request.args.get("as_of", "")
+    raw = request.args.get(name, "")
     if raw == "":
         return dt.datetime.now(dt.UTC).date()
     try:
@@ -49,11 +49,20 @@ def _as_of() -> dt.date:
             raise ValueError
         day = dt.date.fromisoformat(raw)
     except ValueError:
-        abort(400, description=f"as_of was {raw!r}; expected a calendar date written YYYY-MM-DD")
+        abort(400, description=f"{name} was {raw!r}; expected a calendar date written YYYY-MM-DD")
     if not AS_OF_MIN <= day <= AS_OF_MAX:
-        abort(400, description=f"as_of was {raw!r}; expected a date from {AS_OF_MIN} to "
+        abort(400, description=f"{name} was {raw!r}; expected a date from {AS_OF_MIN} to "
                                f"{AS_OF_MAX}")
     return day
+
+
+def _known_at() -> dt.date | None:
+    """``?known_at=YYYY-MM-DD`` (:mod:`rollout.known_at`): for legal staff only (403 else)."""
+    if not request.args.get("known_at"):
+        return None
+    if not allowed("evidence"):
+        abort(403, description=translate("Votre rôle ne donne pas accès à cette page."))
+    return _as_of("known_at")
 
 
 def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
@@ -62,14 +71,16 @@ def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
         abort(404, description=f"format {fmt!r} not offered; expected one of {list(allowed)}")
     from reports.i18n import recorded_language
 
-    as_of, lang = _as_of(), current_language()
+    as_of, lang, known_day = _as_of(), current_language(), _known_at()
     user = current_user()
     try:
-        with session_scope(current_app.extensions["rollout_engine"]) as session:
+        with known_at.scope(known_day), \
+                session_scope(current_app.extensions["rollout_engine"]) as session:
             rendered = build(session, as_of, fmt, lang)
             report_id, payload = rendered.report_id, rendered.payload
             asked = {**key, "as_of": as_of, "format": fmt, "via": "web",
-                     **recorded_language(lang)}
+                     **recorded_language(lang),
+                     **({"known_at": known_day} if known_day is not None else {})}
             audit.record_report(session, kind, asked, report_id,
                                 hashlib.sha256(payload).hexdigest(),
                                 user.username if user is not None else None)

@@ -9,6 +9,9 @@ import sys
 import click
 
 FORMATS = click.Choice(["table", "csv", "json"])
+KNOWN_AT = click.option(
+    "--known-at", "known_at",
+    help="Count only batches imported on or before this date YYYY-MM-DD (what was known then).")
 
 
 class Context:

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from rollout.cli.common import FORMATS, Context, fail_on_bad_input, parse_date_option
+from rollout.cli.common import FORMATS, KNOWN_AT, Context, fail_on_bad_input, parse_date_option
 
 
 def _echo_csv(text: str) -> None:
@@ -165,19 +165,22 @@ STATUS_COLUMNS = [
 @click.option("--operator", help="Operator code (FRTE, SFR0, COAG, 20801…).")
 @click.option("--commune", help="INSEE code: the commune's milestones and its share of perimeters.")
 @click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
+@KNOWN_AT
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @click.pass_obj
 @fail_on_bad_input
-def status_cmd(obj: Context, operator, commune, as_of, fmt: str) -> None:
+def status_cmd(obj: Context, operator, commune, as_of, known_at, fmt: str) -> None:
     """Each milestone's status as of a date: met, met late, missed, at risk, on track, no data."""
     import pandas as pd
 
+    from rollout import known_at as known
     from rollout.compliance import assessments_with_breakdown
     from rollout.db import session_scope
     from rollout.formatting import json_chunks, to_csv
 
     day = parse_date_option(as_of, "--as-of") or dt.date.today()
-    with session_scope(obj.reader) as session:
+    scope = known.scope(parse_date_option(known_at, "--known-at"))
+    with scope, session_scope(obj.reader) as session:
         result, breakdown = assessments_with_breakdown(session, day)
         result["scope"] = result["commune_insee"].isna().map(
             {True: "perimeter", False: "commune"})

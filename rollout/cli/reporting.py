@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rollout.cli.common import Context, fail_on_bad_input, parse_date_option
+from rollout.cli.common import KNOWN_AT, Context, fail_on_bad_input, parse_date_option
 
 
 @click.group("export")
@@ -46,16 +46,24 @@ def report_group() -> None:
     """Compliance reports (French, or English with --lang en): delays, commune, council."""
 
 
-def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, build) -> None:
-    """Render with ``build(session, day)``, write ``output``, record who made which report."""
+def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, build,
+                 known_at: str | None = None) -> None:
+    """Render with ``build(session, day)``, write ``output``, record who made which report.
+
+    ``known_at``: read as known at that date (:mod:`rollout.known_at`; the cover says so).
+    """
     import hashlib
     import os
 
+    from rollout import known_at as known
     from rollout.audit import record_report
     from rollout.db import session_scope
 
     day = parse_date_option(as_of, "--as-of") or dt.date.today()
-    with session_scope(obj.engine) as session:
+    known_day = parse_date_option(known_at, "--known-at")
+    if known_day is not None:
+        params = {**params, "known_at": known_day}
+    with known.scope(known_day), session_scope(obj.engine) as session:
         rendered = build(session, day)
         record_report(session, kind, {**params, "as_of": day, "via": "cli"},
                       rendered.report_id, hashlib.sha256(rendered.payload).hexdigest(),
@@ -74,11 +82,13 @@ def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, bui
 @click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path),
               help="Also (or only) write an evidence bundle: the report in PDF, XLSX and CSV, "
                    "every source file, manifest.json (check it with `rollout verify`).")
+@KNOWN_AT
 @LANG_OPTION
 @click.pass_obj
 @fail_on_bad_input
 def report_operator_delay(obj: Context, operator: str, as_of, fmt: str | None,
-                          output: Path | None, bundle: Path | None, lang: str) -> None:
+                          output: Path | None, bundle: Path | None, known_at: str | None,
+                          lang: str) -> None:
     """For legal staff: each missed milestone, since when, by how many premises, evidence."""
     from reports import operator_delay_report
     from reports.i18n import recorded_language
@@ -92,14 +102,15 @@ def report_operator_delay(obj: Context, operator: str, as_of, fmt: str | None,
                      {"operator": operator, "format": "bundle", **recorded_language(lang)},
                      as_of, bundle,
                      lambda session, day: build_bundle(session, obj.database_url, operator,
-                                                       day, lang))
+                                                       day, lang), known_at)
     if fmt is None:
         return
 
     _make_report(obj, "operator-delay",
                  {"operator": operator, "format": fmt, **recorded_language(lang)},
                  as_of, output,
-                 lambda session, day: operator_delay_report(session, operator, day, fmt, lang))
+                 lambda session, day: operator_delay_report(session, operator, day, fmt, lang),
+                 known_at)
 
 
 @report_group.command("commune")
@@ -107,30 +118,35 @@ def report_operator_delay(obj: Context, operator: str, as_of, fmt: str | None,
 @click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), required=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@KNOWN_AT
 @LANG_OPTION
 @click.pass_obj
 @fail_on_bad_input
-def report_commune(obj: Context, insee: str, as_of, fmt: str, output: Path, lang: str) -> None:
+def report_commune(obj: Context, insee: str, as_of, fmt: str, output: Path,
+                   known_at: str | None, lang: str) -> None:
     """For elected officials: one page on a commune."""
     from reports import commune_sheet_report
     from reports.i18n import recorded_language
 
     _make_report(obj, "commune", {"commune": insee, "format": fmt, **recorded_language(lang)},
                  as_of, output,
-                 lambda session, day: commune_sheet_report(session, insee, day, fmt, lang))
+                 lambda session, day: commune_sheet_report(session, insee, day, fmt, lang),
+                 known_at)
 
 
 @report_group.command("council")
 @click.option("--as-of", "as_of", help="Assessment date YYYY-MM-DD (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), required=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@KNOWN_AT
 @LANG_OPTION
 @click.pass_obj
 @fail_on_bad_input
-def report_council(obj: Context, as_of, fmt: str, output: Path, lang: str) -> None:
+def report_council(obj: Context, as_of, fmt: str, output: Path, known_at: str | None,
+                   lang: str) -> None:
     """For the council: all communes ranked, counts by status, attention first."""
     from reports import council_report
     from reports.i18n import recorded_language
 
     _make_report(obj, "council", {"format": fmt, **recorded_language(lang)}, as_of, output,
-                 lambda session, day: council_report(session, day, fmt, lang))
+                 lambda session, day: council_report(session, day, fmt, lang), known_at)
