@@ -1,8 +1,9 @@
 """User accounts, roles and what each role may do.
 
 Passwords are stored as werkzeug scrypt hashes, never in clear. Usernames are
-case-insensitive (stored in lower case). Every change and every sign-in attempt is written
-to the audit log in the same transaction as the change itself.
+case-insensitive (stored in lower case). Every change is written to the audit log in the
+same transaction as the change itself; a sign-in is checked in a read transaction (the slow
+scrypt comparison holds no lock) and recorded in a short write transaction after it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import delete, func, select
@@ -204,8 +206,19 @@ def _dummy_hash() -> str:
     return generate_password_hash("not a password of anyone")
 
 
-def verify_password(session: Session, username: str, password: str) -> UserAccount | None:
-    """The active account if the password matches, else ``None``; audited either way.
+@dataclass(frozen=True)
+class SignInAttempt:
+    """A checked sign-in (:func:`check_sign_in`), to record with :func:`record_sign_in`."""
+
+    username: str
+    user_id: int | None
+    role: str | None
+    password_hash: str | None
+    refusal: str | None  # None: signed in; else unknown_user | inactive | wrong_password
+
+
+def check_sign_in(session: Session, username: str, password: str) -> SignInAttempt:
+    """Read-only half of a sign-in: the slow password check, outside any write lock.
 
     An unknown or inactive user costs the same scrypt computation as a wrong password, so
     response times do not reveal which usernames exist.
@@ -222,9 +235,25 @@ def verify_password(session: Session, username: str, password: str) -> UserAccou
     if user is None or not user.active or not matches:
         reason = ("unknown_user" if user is None else "inactive" if not user.active
                   else "wrong_password")
-        audit.record(session, "login_failed", name or username.strip()[:64], None,
-                     {"reason": reason})
-        return None
-    user.last_login_at = _utcnow()
-    audit.record(session, "login", user.username, None, {"role": user.role})
-    return user
+        return SignInAttempt(name or username.strip()[:64], None, None, None, reason)
+    return SignInAttempt(user.username, user.id, user.role, user.password_hash, None)
+
+
+def record_sign_in(session: Session, attempt: SignInAttempt) -> None:
+    """Write half of a sign-in (a short write transaction): last sign-in time and audit."""
+    if attempt.refusal is not None:
+        audit.record(session, "login_failed", attempt.username, None,
+                     {"reason": attempt.refusal})
+        return
+    user = session.get(UserAccount, attempt.user_id)
+    if user is not None:
+        user.last_login_at = _utcnow()
+    audit.record(session, "login", attempt.username, None, {"role": attempt.role})
+
+
+def verify_password(session: Session, username: str, password: str) -> UserAccount | None:
+    """The active account if the password matches, else ``None``; audited either way
+    (both halves in ``session``, which must then be a writer)."""
+    attempt = check_sign_in(session, username, password)
+    record_sign_in(session, attempt)
+    return None if attempt.refusal is not None else session.get(UserAccount, attempt.user_id)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from rollout import audit
-from rollout.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite, session_scope
+from rollout.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite, session_scope, writer
 from rollout.importing import file_sha256
 from rollout.migrate import upgrade
 from rollout.models import Base
@@ -102,12 +102,12 @@ def backup(engine: Engine, target: str | Path, *, username: str | None = None) -
     info = BackupInfo(target, backend, target.stat().st_size, file_sha256(target))
     details = {"backend": backend, "size_bytes": info.size_bytes, "sha256": info.sha256}
     if backend == "postgis":
-        with session_scope(engine) as session:
+        with session_scope(engine, write=True) as session:
             audit.record(session, "backup", username, target.name, details)
         return info
     # SQLite has one writer at a time: a running import would make this event wait for its
     # end (or fail after the busy timeout), yet the copy is already made. Wait a little only.
-    with engine.connect() as connection:
+    with writer(engine).connect() as connection:
         driver = connection.connection.driver_connection
         driver.execute(f"PRAGMA busy_timeout = {AUDIT_WAIT_MS}")
         try:
@@ -144,7 +144,7 @@ def restore(
     engine.dispose()
     upgrade(engine)
     info = BackupInfo(source, backend, source.stat().st_size, file_sha256(source))
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         audit.record(session, "restore", username, source.name,
                      {"backend": backend, "size_bytes": info.size_bytes, "sha256": info.sha256,
                       "forced": force})

@@ -15,13 +15,21 @@ Facts this module encodes (measured on Debian 12, Python 3.11):
 - ``read_only=True`` opens SQLite with ``mode=ro`` (never creates a file, never writes); a
   WAL database on a read-only mount cannot be opened so (SQLite would need to create the
   -shm file) and is then opened ``immutable=1``: nothing can change it there anyway.
+- Writers wait their turn (issue 13): a deferred SQLite transaction that reads and then writes
+  gets SQLITE_BUSY at once (no busy wait) when another writer committed in between, so every
+  transaction that will write is opened with ``session_scope(engine, write=True)``: SQLite
+  ``BEGIN IMMEDIATE`` (the write lock first, waiting up to the busy timeout); PostgreSQL takes
+  ``LOCK TABLE import_batch IN SHARE ROW EXCLUSIVE MODE`` (conflicts with itself only, never
+  with readers) before its REPEATABLE READ snapshot is frozen, so a writer's snapshot always
+  includes every earlier writer's commit and no serialization failure can occur between them.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -29,14 +37,20 @@ from urllib.parse import quote
 import fiona  # noqa: F401  (must be loaded before mod_spatialite, see module docstring)
 import pyogrio  # noqa: F401
 from geoalchemy2.admin.dialects.sqlite import load_spatialite, load_spatialite_driver
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollout.db_errors import DatabaseUnavailable, explain
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a writer given ``on_wait`` (an import) waits for the others before it is told so;
+# then it waits on, up to WRITER_WAIT_S (an import of a national file takes minutes).
+WRITER_NOTICE_MS = 200
+WRITER_WAIT_S = 3600
+WRITE_OPTION = "rollout_write"
+ON_WAIT_OPTION = "rollout_on_wait"
 
 
 def _sqlite_module():
@@ -154,8 +168,10 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False,
         # Every transaction reads one snapshot, as SQLite's do: a report or a page built from
         # several queries never mixes the states before and after an import's commit
         # (PostgreSQL's default, READ COMMITTED, takes a new snapshot per statement).
-        return create_engine(parsed, echo=echo, pool_pre_ping=True,
-                             isolation_level="REPEATABLE READ")
+        engine = create_engine(parsed, echo=echo, pool_pre_ping=True,
+                               isolation_level="REPEATABLE READ")
+        event.listen(engine, "begin", _on_postgres_begin)
+        return engine
     raise DatabaseUnavailable(
         f"--database / ROLLOUT_DATABASE_URL : le type de base {backend!r} n'est pas pris en "
         "charge (sqlite:///fichier.sqlite ou postgresql+psycopg://…)", 2)
@@ -195,17 +211,93 @@ def check_database(engine: Engine) -> None:
         raise explain(exc, where) from None
 
 
-def _on_sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+def _locked(exc: OperationalError) -> bool:
+    return "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    options = conn.get_execution_options()
+    if not options.get(WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN")
+        return
+    on_wait: Callable[[], None] | None = options.get(ON_WAIT_OPTION)
+    if on_wait is None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    driver = conn.connection.driver_connection
+    driver.execute(f"PRAGMA busy_timeout = {WRITER_NOTICE_MS}")
+    try:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if not _locked(exc):
+                raise
+        on_wait()
+        driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        deadline = time.monotonic() + WRITER_WAIT_S
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not _locked(exc) or time.monotonic() > deadline:
+                    raise
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+_PG_WRITE_LOCK = "LOCK TABLE import_batch IN SHARE ROW EXCLUSIVE MODE"
+
+
+def _on_postgres_begin(conn: Connection) -> None:
+    options = conn.get_execution_options()
+    if not options.get(WRITE_OPTION):
+        return
+    on_wait: Callable[[], None] | None = options.get(ON_WAIT_OPTION)
+    if on_wait is None:
+        conn.exec_driver_sql(_PG_WRITE_LOCK)
+        return
+    # LOCK, SAVEPOINT and SET take no snapshot: the wait and the notice come before it.
+    # On the driver's connection: SQLAlchemy would roll the whole transaction back on error.
+    import psycopg
+
+    driver = conn.connection.driver_connection
+    driver.execute("SAVEPOINT rollout_writer")
+    driver.execute(f"SET LOCAL lock_timeout = {WRITER_NOTICE_MS}")
+    try:
+        driver.execute(_PG_WRITE_LOCK)
+    except psycopg.errors.LockNotAvailable:
+        driver.execute("ROLLBACK TO SAVEPOINT rollout_writer")
+        on_wait()
+        driver.execute(f"SET LOCAL lock_timeout = {WRITER_WAIT_S * 1000}")
+        driver.execute(_PG_WRITE_LOCK)
+    driver.execute("SET LOCAL lock_timeout = 0")
+    driver.execute("RELEASE SAVEPOINT rollout_writer")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def writer(engine: Engine, on_wait: Callable[[], None] | None = None) -> Engine:
+    """``engine`` whose transactions start as writers (see the module docstring);
+    ``on_wait()`` is called once if another writer holds the lock at first."""
+    options: dict = {WRITE_OPTION: True}
+    if on_wait is not None:
+        options[ON_WAIT_OPTION] = on_wait
+    return engine.execution_options(**options)
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back everything on any error."""
-    with make_sessionmaker(engine)() as session:
+def session_scope(engine: Engine, *, write: bool = False,
+                  on_wait: Callable[[], None] | None = None) -> Iterator[Session]:
+    """One transaction: commit on success, roll back everything on any error.
+
+    ``write=True`` for every transaction that will write: it waits for the other writers
+    instead of failing (``on_wait``: see :func:`writer`).
+    """
+    bind = writer(engine, on_wait) if write else engine
+    with make_sessionmaker(bind)() as session:
         with session.begin():
             yield session

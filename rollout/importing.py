@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,13 @@ def find_loaded(session: Session, kind: str, sha256: str) -> ImportBatch | None:
     )
 
 
+def say_waiting() -> None:
+    """Tell the user on stderr that this import waits for another writer (issue 13)."""
+    print("en attente : un autre import (ou une autre écriture) est en cours sur cette base ; "
+          "celui-ci reprendra dès sa fin (waiting for the other import)", file=sys.stderr,
+          flush=True)
+
+
 def run_import(
     engine: Engine,
     path: str | Path,
@@ -128,8 +136,14 @@ def run_import(
     synthetic: bool = False,
     display_name: str | None = None,
     stored_path: str | None = None,
+    on_wait: Callable[[], None] = say_waiting,
 ) -> ImportOutcome:
-    """Load ``path`` with ``loader`` inside one transaction; see the module docstring."""
+    """Load ``path`` with ``loader`` inside one transaction; see the module docstring.
+
+    The transaction is a writer from its start: an import running at the same time makes
+    this one wait (``on_wait()`` says so), then see its batch — a second import of the same
+    file is then refused as a duplicate instead of failing with "database is locked".
+    """
     if kind not in KINDS:
         raise ValueError(f"kind was {kind!r}; expected one of {list(KINDS)}")
     path = Path(path)
@@ -145,7 +159,7 @@ def run_import(
             sha256 = file_sha256(path, advance)
     started = _utcnow()
     try:
-        with session_scope(engine) as session:
+        with session_scope(engine, write=True, on_wait=on_wait) as session:
             existing = find_loaded(session, kind, sha256)
             if existing is not None:
                 outcome = ImportOutcome(
@@ -217,7 +231,7 @@ def _journal_rejection(
     stored_path: str | None,
     code: str,
 ) -> int:
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         batch = ImportBatch(
             kind=outcome.kind, file_name=outcome.file_name, sha256=outcome.sha256,
             size_bytes=size, status="rejected", started_at=started, finished_at=_utcnow(),

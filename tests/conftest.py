@@ -27,6 +27,12 @@ _counter = itertools.count()
 # PostGIS databases keep imported files in ./evidence by default (rollout.evidence): tests
 # keep them in a throwaway folder instead of the working tree.
 os.environ.setdefault("ROLLOUT_EVIDENCE_STORE", tempfile.mkdtemp(prefix="rollout-evidence-"))
+# The shared response/snapshot cache (webmap.cache) of every test app and CLI run: a folder of
+# this run (PostGIS apps would otherwise keep theirs in the working directory).
+os.environ.setdefault("ROLLOUT_CACHE_DIR", tempfile.mkdtemp(prefix="rollout-test-cache-"))
+# CLI imports compute the pages' snapshot once committed; tests chain many imports and ask
+# for pages only where they test them (tests/test_cache.py turns it back on).
+os.environ.setdefault("ROLLOUT_WARM_CACHE", "0")
 
 
 @pytest.fixture(scope="session")

@@ -103,7 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # are proxies would let a client choose its own address (werkzeug ProxyFix docs).
         fixed = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
         app.wsgi_app = fixed  # type: ignore[method-assign]
-    from webmap import auth, compress, errors, i18n, security
+    from webmap import auth, cache, compress, errors, i18n, security
 
     url = app.config["DATABASE_URL"]
     if not app.config.get("SECRET_KEY"):
@@ -112,6 +112,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["UPLOAD_FOLDER"] = str(os.environ.get("ROLLOUT_UPLOAD_FOLDER")
                                           or security.upload_folder(url))
     app.extensions["rollout_engine"] = make_engine(url)
+    cache.init_app(app)
 
     from flask_wtf.csrf import CSRFProtect
 
@@ -138,13 +139,32 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts.bp)
     app.register_blueprint(challenges.bp)
     app.register_blueprint(reports_views.reports_bp)
-    if app.config.get("WARM_CACHE", not app.testing):
-        # Milestone assessments take seconds: compute the home page once in the background
-        # so the first visitor does not wait for them (signed in or not).
-        threading.Thread(
-            target=lambda: app.test_client().get("/", environ_base={auth.WARM_UP_ENVIRON: True}),
-            name="rollout-warm", daemon=True).start()
+    if warms(app):
+        warm_in_background(app)
     return app
+
+
+def warms(app: Flask) -> bool:
+    """Whether ``app`` computes the snapshot ahead of visitors (``WARM_CACHE``, default:
+    not when testing)."""
+    return bool(app.config.get("WARM_CACHE", not app.testing))
+
+
+def warm(app: Flask) -> int:
+    """Compute this data version's snapshot (assessments, figures, display geometries,
+    layers) and the anonymous home page, as the first visitor would; returns the status.
+
+    Milestone assessments take seconds: imports call this once they are committed (CLI and
+    web) and the app at start, so no visitor waits for them (signed in or not).
+    """
+    from webmap import auth
+
+    return app.test_client().get("/", environ_base={auth.WARM_UP_ENVIRON: True}).status_code
+
+
+def warm_in_background(app: Flask) -> None:
+    """:func:`warm` in a daemon thread (the request or the start that asks goes on)."""
+    threading.Thread(target=warm, args=(app,), name="rollout-warm", daemon=True).start()
 
 
 @contextmanager

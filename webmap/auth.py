@@ -38,6 +38,8 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -213,10 +215,20 @@ def _too_many_tries(wait: int, template: str, **context: object) -> Response:
     return response
 
 
+def write_after(work: Callable[[Session], object], what: str) -> None:
+    """Run ``work`` in its own short write transaction, after the request's reads; a failure
+    is logged, never turned into an error for a response that was otherwise served."""
+    try:
+        with session_scope(current_app.extensions["rollout_engine"], write=True) as db:
+            work(db)
+    except SQLAlchemyError:
+        current_app.logger.exception("could not record %s", what)
+
+
 def _audit(action: str, username: str | None, target: str | None = None,
            details: dict | None = None) -> None:
-    with session_scope(current_app.extensions["rollout_engine"]) as db:
-        audit.record(db, action, username, target, details)
+    write_after(lambda db: audit.record(db, action, username, target, details),
+                f"audit event {action}")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -234,13 +246,22 @@ def login() -> Response | tuple[str, int]:
         if wait is not None:
             _audit("login_failed", key[0], details={"reason": "rate_limited"})
             return _too_many_tries(wait, "login.html", form=form)
-        with session_scope(current_app.extensions["rollout_engine"]) as db:
-            user = accounts.verify_password(db, form.username.data, form.password.data)
-            if user is not None:
-                start_session(db, user)
-        if user is not None:
-            limiter.reset(key)
-            return redirect(target)
+        engine = current_app.extensions["rollout_engine"]
+        # The slow password check in a read transaction; the writes (session, last sign-in,
+        # audit) in a short write transaction after it, waiting for other writers (issue 13).
+        with session_scope(engine) as db:
+            attempt = accounts.check_sign_in(db, form.username.data, form.password.data)
+        if attempt.refusal is None:
+            with session_scope(engine, write=True) as db:
+                user = db.get(UserAccount, attempt.user_id)
+                if user is not None and user.active:
+                    accounts.record_sign_in(db, attempt)
+                    start_session(db, user)
+            if user is not None and user.active:
+                limiter.reset(key)
+                return redirect(target)
+        else:
+            write_after(lambda db: accounts.record_sign_in(db, attempt), "failed sign-in")
         limiter.failed(key)
         error = translate("Identifiant ou mot de passe incorrect.")
     return render_template("login.html", form=form, error=error), 200
@@ -254,7 +275,7 @@ def logout() -> Response:
     user, session_id = current_user(), g.get("session_id")
     session.clear()
     if user is not None:
-        with session_scope(current_app.extensions["rollout_engine"]) as db:
+        with session_scope(current_app.extensions["rollout_engine"], write=True) as db:
             web_sessions.end(db, session_id, "logout", _clock()())
             audit.record(db, "logout", user.username)
     return redirect(url_for("pages.index"))
@@ -269,7 +290,7 @@ def sessions() -> Response | tuple[str, int]:
     if user is None:
         return redirect(url_for("auth.login", next=request.path))
     if request.method == "POST":  # CSRFProtect has checked the token
-        with session_scope(current_app.extensions["rollout_engine"]) as db:
+        with session_scope(current_app.extensions["rollout_engine"], write=True) as db:
             accounts.sign_out_everywhere(db, user.username, actor=user.username)
         session.clear()
         return redirect(url_for("auth.login"))
@@ -313,7 +334,7 @@ def change_password() -> Response | tuple[str, int]:
             return _too_many_tries(wait, "password.html", form=form,
                                    minimum=accounts.MIN_PASSWORD_LENGTH)
         try:
-            with session_scope(current_app.extensions["rollout_engine"]) as db:
+            with session_scope(current_app.extensions["rollout_engine"], write=True) as db:
                 changed = accounts.change_password(
                     db, user.username, form.current.data, form.new.data)
                 start_session(db, changed)  # every old session ended: this browser stays in

@@ -17,20 +17,18 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout import indicators, mobile, queries
-from rollout.models import Agreement, ImportBatch, Operator
+from rollout.models import Agreement, Operator
+from webmap.cache import snapshot
 
 # Display geometries: Visvalingam-Whyatt tolerance in metres (Lambert-93), then coordinates
 # snapped to 1e-5 degree (about 1 m), which keeps shared borders shared (same input, same snap).
 SIMPLIFY_TOLERANCE_M = 40.0
 DISPLAY_GRID_DEG = 1e-5
-_ZOOM_CACHE: dict = {}
-_DISPLAY_CACHE: dict[tuple, gpd.GeoDataFrame] = {}
-RESULT_CACHE_SIZE = 32
-_RESULT_CACHE: dict[tuple, Any] = {}
+FULL_ZOOM = 13  # from this zoom on the original geometries are served (SimplifiedCommunes')
 
 # Worst first, as DESIGN.md orders a commune's map status (its worst milestone).
 STATUS_ORDER = ("missed", "at_risk", "met_late", "no_data", "on_track", "met")
@@ -43,63 +41,34 @@ def quarter_label(day: dt.date, lang: str = "fr") -> str:
 
 
 def display_communes(session: Session, metric_crs: int = 2154) -> gpd.GeoDataFrame:
-    """Commune boundaries simplified as one coverage, cached per process and boundary version."""
-    listing = queries.communes(session)
-    key = (
-        str(session.get_bind().url), metric_crs,
-        tuple(zip(listing["insee"], listing["boundary_version"], listing["batch_id"],
-                  strict=True)),
-    )
-    if key not in _DISPLAY_CACHE:
+    """Commune boundaries simplified as one coverage, once per data version."""
+
+    def simplify() -> gpd.GeoDataFrame:
         raw = queries.communes(session, geometry=True)
         metric = raw.geometry.to_crs(epsg=metric_crs)
         simplified = shapely.coverage_simplify(metric.values, SIMPLIFY_TOLERANCE_M)
         back = gpd.GeoSeries(simplified, crs=metric.crs).to_crs(raw.crs)
         snapped = shapely.set_precision(back.values, DISPLAY_GRID_DEG)
-        _DISPLAY_CACHE.clear()  # one database per process in practice: keep the latest only
-        _DISPLAY_CACHE[key] = gpd.GeoDataFrame(
-            {"insee": raw["insee"], "name": raw["name"]}, geometry=snapped, crs=raw.crs
-        )
-    return _DISPLAY_CACHE[key].copy()
+        return gpd.GeoDataFrame({"insee": raw["insee"], "name": raw["name"]}, geometry=snapped,
+                                crs=raw.crs)
+
+    return snapshot(session, ("display", metric_crs), simplify).copy()
 
 
 def zoomed_communes(session: Session, zoom: int) -> gpd.GeoDataFrame:
-    """Commune boundaries simplified for a web-map ``zoom`` (national layers, served by bbox).
+    """Commune boundaries simplified for a web-map ``zoom`` (national layers, served by bbox);
+    each zoom is simplified once per data version (seconds for 35,000 communes)."""
+    from rollout.simplified_layers import simplified_communes
 
-    One :class:`rollout.simplified_layers.SimplifiedCommunes` per boundary version; each zoom is
-    simplified once (seconds for 35,000 communes), then served from memory.
-    """
-    from rollout.simplified_layers import SimplifiedCommunes
-
-    listing = queries.communes(session)
-    key = ("zoomed", str(session.get_bind().url), tuple(zip(
-        listing["insee"], listing["boundary_version"], listing["batch_id"], strict=True)))
-    if key not in _ZOOM_CACHE:
-        raw = queries.communes(session, geometry=True)[["insee", "name", "geometry"]]
-        _ZOOM_CACHE.clear()
-        _ZOOM_CACHE[key] = SimplifiedCommunes(raw)
-    return _ZOOM_CACHE[key].at(zoom).copy()
+    zoom = min(max(int(zoom), 0), FULL_ZOOM)
+    return snapshot(session, ("zoomed", zoom), lambda: simplified_communes(
+        queries.communes(session, geometry=True)[["insee", "name", "geometry"]], zoom,
+        full_zoom=FULL_ZOOM)).copy()
 
 
 def cached(session: Session, key: tuple, compute: Callable[[], Any]) -> Any:
-    """Public face of the per-data-version cache, for views that assemble costly pages."""
-    return _cached(session, key, compute)
-
-
-def data_version(session: Session) -> tuple:
-    """Changes whenever a batch is recorded (imports only ever add batches)."""
-    count, last = session.execute(select(func.count(), func.max(ImportBatch.id))).one()
-    return str(session.get_bind().url), count, last
-
-
-def _cached(session: Session, key: tuple, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per data version and key: assessments take seconds on the demo."""
-    full = (data_version(session), *key)
-    if full not in _RESULT_CACHE:
-        if len(_RESULT_CACHE) >= RESULT_CACHE_SIZE:
-            _RESULT_CACHE.pop(next(iter(_RESULT_CACHE)))
-        _RESULT_CACHE[full] = compute()
-    return _RESULT_CACHE[full]
+    """Public face of the per-data-version snapshot, for views that assemble costly pages."""
+    return snapshot(session, key, compute)
 
 
 def compliance() -> ModuleType | None:
@@ -122,7 +91,7 @@ def _assessed(session: Session, as_of: dt.date):
         own, breakdown = module.assessments_with_breakdown(session, as_of)
         return own, breakdown, module.status_of(own, breakdown)
 
-    return _cached(session, ("assessed", as_of), evaluate)
+    return snapshot(session, ("assessed", as_of), evaluate)
 
 
 def assessments(session: Session, as_of: dt.date, *, breakdown: bool = False
@@ -176,7 +145,7 @@ def sites_5g(session: Session, as_of: dt.date) -> pd.Series | None:
 
 def figures(session: Session, as_of: dt.date, metric_crs: int = 2154) -> pd.DataFrame:
     """Latest figures per commune plus the FTTH gap, status, delay and 5G sites when known."""
-    return _cached(session, ("figures", as_of, metric_crs, compliance() is not None),
+    return snapshot(session, ("figures", as_of, metric_crs, compliance() is not None),
                    lambda: _figures(session, as_of, metric_crs)).copy()
 
 
@@ -195,7 +164,7 @@ def _figures(session: Session, as_of: dt.date, metric_crs: int) -> pd.DataFrame:
 
 def share_history(session: Session, as_of: dt.date) -> pd.DataFrame:
     """Every all-operator observation up to ``as_of`` with its denominator, share and flag."""
-    return _cached(session, ("share_history", as_of),
+    return snapshot(session, ("share_history", as_of),
                    lambda: _share_history(session, as_of)).copy()
 
 

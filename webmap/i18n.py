@@ -215,6 +215,9 @@ EN: dict[str, str] = {
     "Se déconnecter partout": "Sign out everywhere",
     "Ferme toutes vos sessions, celle-ci comprise, sur tous vos appareils.":
         "Ends all your sessions, this one included, on all your devices.",
+    "Trop de documents demandés. Réessayez dans {seconds} secondes.":
+        "Too many documents requested. Try again in {seconds} seconds.",
+    "Trop de demandes": "Too many requests",
 }
 
 EN.update(EN_FEEDBACK)

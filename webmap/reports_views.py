@@ -2,9 +2,11 @@
 400 bad ``as_of``). The app factory registers ``reports_bp``; it reads the engine from
 ``app.extensions["rollout_engine"]``.
 
-Every download is written to the audit log (issue 7) in the transaction that read its data:
-the report id printed in its footer, and as fingerprint the sha256 of the delivered file
-(reports are deterministic, so the same data and as-of give the same file and digest).
+Every download is written to the audit log (issue 7): the report id printed in its footer,
+and as fingerprint the sha256 of the delivered file (reports are deterministic, so the same
+data and as-of give the same file and digest). The row is written in its own short write
+transaction once the report is built (issue 13): the long read holds no write lock, and a
+busy database never fails a download that was otherwise served.
 Reports follow the page language (:func:`webmap.i18n.current_language`: ``?lang=``, cookie,
 Accept-Language, French); English downloads are audited with ``lang: en``.
 """
@@ -21,11 +23,12 @@ from flask import Blueprint, Response, abort, current_app, request
 from geodata.errors import InputError
 from rollout import audit, known_at
 from rollout.db import session_scope
-from webmap.auth import allowed, current_user, requires
+from webmap import ratelimit
+from webmap.auth import allowed, current_user, requires, write_after
 from webmap.disposition import content_disposition
 from webmap.i18n import current_language, translate
+from webmap.page_cache import respond
 from webmap.params import AS_OF_MAX, AS_OF_MIN
-from webmap.security import allow_inline_styles
 
 reports_bp = Blueprint("reports", __name__)
 
@@ -73,26 +76,34 @@ def _send(build: Callable, kind: str, key: dict[str, str], name: str, fmt: str,
 
     as_of, lang, known_day = _as_of(), current_language(), _known_at()
     user = current_user()
-    try:
-        with known_at.scope(known_day), \
-                session_scope(current_app.extensions["rollout_engine"]) as session:
-            rendered = build(session, as_of, fmt, lang)
-            report_id, payload = rendered.report_id, rendered.payload
-            asked = {**key, "as_of": as_of, "format": fmt, "via": "web",
-                     **recorded_language(lang),
-                     **({"known_at": known_day} if known_day is not None else {})}
-            audit.record_report(session, kind, asked, report_id,
-                                hashlib.sha256(payload).hexdigest(),
-                                user.username if user is not None else None)
-    except InputError as exc:
-        abort(404, description=str(exc.problems[0].reason))
-    if fmt == "html":
-        allow_inline_styles(payload.decode("utf-8"))
-    response = Response(payload, mimetype=MIMETYPES[fmt], headers={
-        "Content-Disposition": content_disposition(f"{name}-{as_of.isoformat()}.{fmt}",
-                                                   inline=fmt in ("pdf", "html"))})
-    # The language comes from the query, the cookie or Accept-Language: caches must key on them.
-    response.vary.update(("Accept-Language", "Cookie"))
+
+    def render() -> tuple[Response, dict]:
+        if user is None:
+            refused = ratelimit.refusal()
+            if refused is not None:
+                return refused, {}
+        try:
+            with known_at.scope(known_day), \
+                    session_scope(current_app.extensions["rollout_engine"]) as session:
+                rendered = build(session, as_of, fmt, lang)
+        except InputError as exc:
+            abort(404, description=str(exc.problems[0].reason))
+        response = Response(rendered.payload, mimetype=MIMETYPES[fmt], headers={
+            "Content-Disposition": content_disposition(f"{name}-{as_of.isoformat()}.{fmt}",
+                                                       inline=fmt in ("pdf", "html"))})
+        return response, {"report_id": rendered.report_id,
+                          "sha256": hashlib.sha256(rendered.payload).hexdigest()}
+
+    # Deterministic: the same request on the same data version is served from the cache
+    # (legal reports are no-store all the same: webmap.security.cache_policy).
+    response, meta = respond((kind, tuple(sorted(key.items())), as_of, known_day, fmt), render)
+    if response.status_code == 200:
+        asked = {**key, "as_of": as_of, "format": fmt, "via": "web", **recorded_language(lang),
+                 **({"known_at": known_day} if known_day is not None else {})}
+        write_after(lambda db: audit.record_report(db, kind, asked, meta["report_id"],
+                                                   meta["sha256"],
+                                                   user.username if user is not None else None),
+                    "report download")
     return response
 
 

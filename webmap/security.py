@@ -3,8 +3,9 @@
 Content-Security-Policy (issue 7): every asset is local, so scripts and styles come from this
 server or carry the request's nonce; no ``'unsafe-inline'`` at all. Folium's inline
 ``<script>``/``<style>`` elements get the nonce when the page is rendered (:func:`nonced`);
-report HTML downloads, served byte for byte as built, allow their ``<style>`` by hash
-(:func:`allow_inline_styles`). Basemap tiles are the only other origin, for images only.
+cached responses — report HTML downloads too, served byte for byte as built — allow their
+inline elements by hash instead (:mod:`webmap.page_cache`). Basemap tiles are the only other
+origin, for images only.
 
 Caching and transport (issue 12 item 7): :func:`cache_policy` is the one place that decides a
 response's ``Cache-Control``, from the view's ``required_permission`` and whether someone is
@@ -13,8 +14,6 @@ signed in; HSTS follows ``SESSION_COOKIE_SECURE``; ``Location`` headers are made
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import re
 import secrets
@@ -61,22 +60,17 @@ def nonced(html: str) -> Markup:
     return Markup(_OPENING_TAG.sub(rf'<\1 nonce="{csp_nonce()}"', str(html)))
 
 
-def allow_inline_styles(html: str) -> None:
-    """Allow the ``<style>`` elements of ``html`` in this response by their sha256."""
-    hashes = g.setdefault("csp_style_hashes", [])
-    for css in _STYLE_ELEMENT.findall(html):
-        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
-        hashes.append(f"'sha256-{digest}'")
-
-
-def content_security_policy(tiles: str | None, nonce: str,
-                            style_hashes: tuple[str, ...] | list[str] = ()) -> str:
-    """The CSP header value for the configured basemap and this request's nonce."""
+def content_security_policy(tiles: str | None, nonce: str | None,
+                            style_hashes: tuple[str, ...] | list[str] = (),
+                            script_hashes: tuple[str, ...] | list[str] = ()) -> str:
+    """The CSP header value for the configured basemap and this request's nonce (None: a
+    cached page, whose inline elements are allowed by their hashes)."""
     images = " ".join(filter(None, ["'self'", "data:", tile_origin(tiles)]))
+    nonces = [f"'nonce-{nonce}'"] if nonce else []
     return "; ".join([
         "default-src 'self'",
-        f"script-src 'self' 'nonce-{nonce}'",
-        " ".join(["style-src 'self'", f"'nonce-{nonce}'", *style_hashes]),
+        " ".join(["script-src 'self'", *nonces, *script_hashes]),
+        " ".join(["style-src 'self'", *nonces, *style_hashes]),
         f"img-src {images}",
         "font-src 'self' data:",
         "connect-src 'self'",
@@ -202,8 +196,9 @@ def init_app(app: Flask) -> None:
 
     def _headers(response: Response) -> Response:
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = content_security_policy(
-            current_app.config.get("TILES"), csp_nonce(), g.get("csp_style_hashes", ()))
+        if "Content-Security-Policy" not in response.headers:  # cached pages bring theirs
+            response.headers["Content-Security-Policy"] = content_security_policy(
+                current_app.config.get("TILES"), csp_nonce())
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
         if current_app.config.get("SESSION_COOKIE_SECURE"):

@@ -47,7 +47,7 @@ def users_add(obj: Context, username: str, role: str, password_stdin: bool) -> N
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         user = add_user(session, username, password, role)
     click.echo(f"utilisateur ajouté : {user.username} (rôle {user.role})")
 
@@ -87,7 +87,7 @@ def users_remove(obj: Context, username: str) -> None:
     from rollout.accounts import remove_user
     from rollout.db import session_scope
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         remove_user(session, username)
     click.echo(f"utilisateur supprimé : {username.strip().lower()}")
 
@@ -103,7 +103,7 @@ def users_set_role(obj: Context, username: str, role: str) -> None:
     from rollout.accounts import set_role
     from rollout.db import session_scope
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         user = set_role(session, username, role)
     click.echo(f"rôle de {user.username} : {user.role}")
 
@@ -130,7 +130,7 @@ def users_set_password(obj: Context, username: str, password_stdin: bool) -> Non
     else:
         password = click.prompt("Nouveau mot de passe", hide_input=True,
                                 confirmation_prompt=True)
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         user = set_password(session, username, password)
     click.echo(f"mot de passe changé : {user.username} (ses sessions web sont fermées)")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 
 import click
@@ -111,11 +112,31 @@ def parse_date_option(value: str | None, name: str) -> dt.date | None:
         raise click.BadParameter(f"{value!r}: {exc}", param_hint=name) from None
 
 
-def echo_outcome(outcome) -> None:
-    """Print an import's summary line and its warnings."""
+def echo_outcome(outcome, database_url: str | None = None) -> None:
+    """Print an import's summary line and its warnings; after a loaded batch, compute the
+    new data version's snapshot for the web pages (see :func:`warm_snapshot`)."""
     click.echo(outcome.describe())
     for warning in outcome.warnings:
         click.echo(f"  attention : {warning}")
+    if database_url is not None and outcome.status == "loaded":
+        warm_snapshot(database_url)
+
+
+def warm_snapshot(database_url: str) -> None:
+    """Compute what the pages need for the data just imported, so the first visitor after
+    an import never waits (issue 13). ``ROLLOUT_WARM_CACHE=0`` skips it (tests, scripts
+    chaining many imports); a failure is one warning line: the import itself is committed."""
+    if os.environ.get("ROLLOUT_WARM_CACHE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return
+    from webmap import create_app, warm
+
+    try:
+        status = warm(create_app({"DATABASE_URL": database_url, "WARM_CACHE": False}))
+    except Exception as exc:  # noqa: BLE001 - the import is done; the pages compute later
+        status = type(exc).__name__
+    if status != 200:
+        click.echo(f"attention : pages non précalculées ({status}) ; elles le seront à la "
+                   "première visite", err=True)
 
 
 def refusals(func):

@@ -27,7 +27,7 @@ def import_communes(obj: Context, file: Path, id_field, name_field, layer) -> No
     from rollout.importers import communes
 
     echo_outcome(communes.load(obj.engine, file, id_field=id_field, name_field=name_field,
-                          layer=layer))
+                               layer=layer), obj.database_url)
 
 
 @import_group.command("arcep")
@@ -38,7 +38,7 @@ def import_arcep(obj: Context, file: Path) -> None:
     """ARCEP per-commune FTTH observatory (XLSX or CSV, 2018 and 2020+ layouts)."""
     from rollout.importers import arcep
 
-    echo_outcome(arcep.load(obj.engine, file))
+    echo_outcome(arcep.load(obj.engine, file), obj.database_url)
 
 
 @import_group.command("commitments")
@@ -58,7 +58,7 @@ def import_commitments(obj: Context, file: Path | None, template: Path | None) -
         raise click.UsageError("give a FILE to import, or --template PATH")
     from rollout.importers import commitments
 
-    echo_outcome(commitments.load(obj.engine, file))
+    echo_outcome(commitments.load(obj.engine, file), obj.database_url)
 
 
 @import_group.command("premises")
@@ -78,7 +78,8 @@ def import_premises(obj: Context, file: Path, as_of, chunksize: int, no_points: 
     if scheduler and not no_points:
         raise click.UsageError("--scheduler computes the counts only: add --no-points")
     echo_outcome(premises.load(obj.engine, file, as_of=parse_date_option(as_of, "--as-of"),
-                          chunksize=chunksize, keep_points=not no_points, scheduler=scheduler))
+                               chunksize=chunksize, keep_points=not no_points,
+                               scheduler=scheduler), obj.database_url)
 
 
 @import_group.command("sites")
@@ -89,7 +90,7 @@ def import_sites(obj: Context, file: Path) -> None:
     """Radio sites: ANFR export (zip or folder of SUP_*.txt tables) or ARCEP sites CSV."""
     from rollout.importers import sites
 
-    echo_outcome(sites.load(obj.engine, file))
+    echo_outcome(sites.load(obj.engine, file), obj.database_url)
 
 
 @import_group.command("works")
@@ -127,7 +128,7 @@ def import_works(obj: Context, file: Path, fmt: str | None, columns: tuple[str, 
         raise click.BadParameter(str(exc), param_hint="--column") from None
     outcome = works.load(obj.engine, file, fmt=fmt, columns=mapping, skip_invalid=skip_invalid,
                          publishable=publishable)
-    echo_outcome(outcome)
+    echo_outcome(outcome, obj.database_url)
     for problem in outcome.problems:
         click.echo(f"rejetée : {problem}", err=True)
 

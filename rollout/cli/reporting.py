@@ -65,6 +65,8 @@ def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, bui
         params = {**params, "known_at": known_day}
     with known.scope(known_day), session_scope(obj.engine) as session:
         rendered = build(session, day)
+    # The audit row in its own short write transaction, after the long read (issue 13).
+    with session_scope(obj.engine, write=True) as session:
         record_report(session, kind, {**params, "as_of": day, "via": "cli"},
                       rendered.report_id, hashlib.sha256(rendered.payload).hexdigest(),
                       os.environ.get("USER"))

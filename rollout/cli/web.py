@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from rollout.cli.common import Context, fail_on_bad_input
+from rollout.cli.common import Context, fail_on_bad_input, warm_snapshot
 
 _PUBLIC_HELP = ("Public mode: anonymous visitors see the map, commune pages and sheets (never "
                 "exports, operator-delay reports, imports or the audit log); other pages need "
@@ -26,39 +28,66 @@ def demo(obj: Context, serve: bool, host: str, port: int, public: bool) -> None:
     for line in build_demo(obj.creator):
         click.echo(line)
     if serve:
-        _serve(obj, host, port, public=public)
+        _serve(obj, host, port, public=public)  # the server computes the snapshot at start
+    else:
+        warm_snapshot(obj.database_url)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Worker processes (gunicorn). Default: the number of CPU cores.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1),
+              help="Threads per worker process.")
+@click.option("--server", type=click.Choice(["gunicorn", "waitress"]), default=None,
+              help="WSGI server. Default: gunicorn where it runs (Linux, macOS), else "
+                   "waitress (one process).")
 @click.option("--public/--private", default=None, help=_PUBLIC_HELP)
 @click.pass_obj
 @fail_on_bad_input
-def serve(obj: Context, host: str, port: int, threads: int, public: bool | None) -> None:
-    """Serve the web map with a production WSGI server (waitress).
+def serve(obj: Context, host: str, port: int, workers: int | None, threads: int,
+          server: str | None, public: bool | None) -> None:
+    """Serve the web map with a production WSGI server (gunicorn, or waitress).
 
     Refuses to start, in one line, on a missing, corrupt or non-SpatiaLite file or a database
-    without the schema. Sessions: ROLLOUT_SECRET_KEY, else a key file (mode 0600) next to the
-    SpatiaLite database; set ROLLOUT_SESSION_COOKIE_SECURE=1 when served over https.
+    without the schema. Every worker process shares the data snapshot and the response cache
+    (a folder next to the database, or Redis with ROLLOUT_CACHE_URL). Sessions:
+    ROLLOUT_SECRET_KEY, else a key file (mode 0600) next to the SpatiaLite database; set
+    ROLLOUT_SESSION_COOKIE_SECURE=1 when served over https.
     """
-    _serve(obj, host, port, threads, public)
+    _serve(obj, host, port, threads, public, workers=workers, server=server)
 
 
 def _serve(obj: Context, host: str, port: int, threads: int = 8,
-           public: bool | None = None) -> None:
-    import waitress
-
+           public: bool | None = None, *, workers: int | None = None,
+           server: str | None = None) -> None:
+    from rollout.cli.servers import run_gunicorn, run_waitress
     from rollout.db import check_database
-    from webmap import create_app
 
     check_database(obj.engine)
+    obj.engine.dispose()  # no connection of this process goes into the forked workers
     config = {"DATABASE_URL": obj.database_url}
     if public is not None:
         config["PUBLIC_MODE"] = public
-    app = create_app(config)
+    if server is None:
+        server = "gunicorn" if _gunicorn_runs() else "waitress"
+    if server == "waitress" and workers not in (None, 1):
+        raise click.UsageError("waitress serves from one process: drop --workers or use "
+                               "--server gunicorn")
     click.echo(f"carte servie sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
-    # Waitress drops X-Forwarded-* by default; behind trusted proxies ProxyFix needs them.
-    waitress.serve(app, host=host, port=port, threads=threads, ident="rollout",
-                   clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXIES"])
+    if server == "gunicorn":
+        run_gunicorn(config, host, port, workers or os.cpu_count() or 1, threads)
+    else:
+        run_waitress(config, host, port, threads)
+
+
+def _gunicorn_runs() -> bool:
+    """gunicorn needs fork() and fcntl (POSIX); Windows keeps waitress."""
+    try:
+        import fcntl  # noqa: F401
+
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -15,7 +15,7 @@ from geodata.errors import InputError, Problem
 from rollout import accounts, audit
 from rollout.db_errors import is_disk_full
 from rollout.importing import KINDS, ImportOutcome, ImportRejected
-from webmap import db_session, uploads
+from webmap import db_session, uploads, warm_in_background, warms
 from webmap.auth import current_user, requires
 from webmap.i18n import translate
 
@@ -56,6 +56,8 @@ def import_upload(kind: str, stream, filename: str | None, username: str
         outcome = exc.outcome
     except InputError as exc:
         return None, list(exc.problems)
+    if outcome.status == "loaded" and warms(current_app):
+        warm_in_background(current_app._get_current_object())  # type: ignore[attr-defined]
     return outcome, list(outcome.problems)
 
 

@@ -13,6 +13,7 @@ from webmap.auth import allowed, requires
 from webmap.errors import ApiError
 from webmap.layers import LAYERS
 from webmap.openapi import COMMUNE_PROPERTIES, document
+from webmap.page_cache import cached_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -22,6 +23,7 @@ ASSESSMENT_COLUMNS = ["agreement_id", "operator_code", "commune_insee", "metric"
 SERIES_COLUMNS = ["observed_on", "connectable", "rad", "premises", "premises_as_of",
                   "connectable_share", "synthetic", "source_file"]
 KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang"}
+API_PARAMETERS = tuple(sorted(KNOWN - {"lang"}))  # the language is a key of its own
 # Radio sites are public (ANFR) and drawn on the public map; gap layers are the planners'
 # analysis, works the dig-once input. A layer added without an entry needs "gaps".
 LAYER_PERMISSIONS = {"sites": "map", "works": "dig_once", "gaps": "gaps",
@@ -80,6 +82,7 @@ def _geojson(payload: dict) -> Response:
 
 @bp.route("/communes")
 @requires("map")
+@cached_view(*API_PARAMETERS, "zoom", personal=False)
 def communes() -> Response:
     """Every commune (display geometry) with its latest indicators as of ``as_of``.
 
@@ -102,6 +105,7 @@ def communes() -> Response:
 
 @bp.route("/communes/<insee>/progress")
 @requires("map")
+@cached_view(*API_PARAMETERS, personal=False)
 def progress(insee: str) -> Response:
     """The all-operator connectable series of one commune, with denominators and provenance."""
     as_of, _, limit = _query()
@@ -120,6 +124,7 @@ def progress(insee: str) -> Response:
 
 @bp.route("/assessments")
 @requires("map")
+@cached_view(*API_PARAMETERS, personal=False)
 def assessments() -> Response:
     """Every milestone assessed as of ``as_of`` (empty, ``available: false`` without data)."""
     as_of, box, limit = _query()
@@ -154,7 +159,8 @@ def _layer_view(name: str):
 
     view.__name__ = f"layer_{name}"
     view.__doc__ = f"The {name} layer as GeoJSON."
-    return requires(layer_permission(name))(view)
+    cached = cached_view(*API_PARAMETERS, personal=False)(view)
+    return requires(layer_permission(name))(cached)
 
 
 for _name in LAYERS:
@@ -163,6 +169,7 @@ for _name in LAYERS:
 
 @bp.route("/openapi.json")
 @requires("map")
+@cached_view(personal=False)
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
     permissions = {rule.rule.replace("<insee>", "{insee}"):

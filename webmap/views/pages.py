@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
 
 from rollout import journal
 from rollout.formatting import to_csv
@@ -17,6 +17,7 @@ from webmap.disposition import content_disposition
 from webmap.errors import not_found
 from webmap.i18n import translate
 from webmap.layers import LAYERS
+from webmap.page_cache import cached_view
 from webmap.views.api import visible_layers
 
 bp = Blueprint("pages", __name__)
@@ -47,10 +48,14 @@ def _page_as_of():
 
 @bp.route("/")
 @requires("map")
+@cached_view("as_of", "indicator")
 def index() -> str:
     """The map."""
     as_of = _page_as_of()
     indicator = request.args.get("indicator", "share")
+    if indicator not in mapview.INDICATORS:
+        abort(400, description=f"indicator was {indicator!r}; expected one of "
+                               f"{sorted(mapview.INDICATORS)}")
     tiles = current_app.config.get("TILES")
     attribution = current_app.config.get("TILES_ATTRIBUTION")
     with db_session() as session:
@@ -61,6 +66,12 @@ def index() -> str:
                                       visible_layers()),
         )
     return render_template("map.html", map=parts, as_of=as_of)
+
+
+def _table_order() -> tuple[str, bool]:
+    """The sort column asked for (``insee`` when unknown) and whether it is descending."""
+    key = request.args.get("sort", "insee")
+    return (key if key in TABLE_COLUMNS else "insee"), request.args.get("order") == "desc"
 
 
 def _figures_table(session, as_of) -> pd.DataFrame:
@@ -75,6 +86,7 @@ def _figures_table(session, as_of) -> pd.DataFrame:
 
 @bp.route("/communes")
 @requires("commune_pages")
+@cached_view("as_of", _table_order)
 def communes() -> str:
     """All communes with their latest figures and status, sortable."""
     as_of = _page_as_of()
@@ -82,12 +94,13 @@ def communes() -> str:
         table = _figures_table(session, as_of)
     columns = {k: v for k, v in TABLE_COLUMNS.items() if k in table.columns}
     return render_template("communes.html", table=table, columns=columns, as_of=as_of,
-                           sort=request.args.get("sort", "insee"),
-                           order=request.args.get("order", "asc"))
+                           sort=_table_order()[0],
+                           order="desc" if _table_order()[1] else "asc")
 
 
 @bp.route("/communes.csv")
 @requires("commune_pages")
+@cached_view("as_of", _table_order, personal=False)
 def communes_csv() -> Response:
     """The same table as CSV (machine-readable: ISO dates, decimal shares)."""
     as_of = _page_as_of()
@@ -100,6 +113,7 @@ def communes_csv() -> Response:
 
 @bp.route("/communes/<insee>")
 @requires("commune_pages")
+@cached_view("as_of")
 def commune(insee: str) -> str:
     """One commune: figures, trend chart, milestones, operators, sites and works."""
     as_of = _page_as_of()
@@ -171,6 +185,7 @@ def _operator_names(session) -> dict[str, str]:
 
 @bp.route("/operators")
 @requires("commune_pages")
+@cached_view("as_of")
 def operators() -> str:
     """Operators the loaded data mentions."""
     _page_as_of()
@@ -181,6 +196,7 @@ def operators() -> str:
 
 @bp.route("/operators/<code>")
 @requires("commune_pages")
+@cached_view("as_of")
 def operator(code: str) -> str:
     """An operator's commitments and their assessment across communes."""
     as_of = _page_as_of()

@@ -1,0 +1,151 @@
+"""Responses served from the shared cache (issue 13.3).
+
+A page, API or report response is kept per (data version, route, validated parameters,
+language, permission set, today's date) with its gzip body computed once; it carries a strong
+``ETag`` (a digest of the exact bytes sent: the gzip body has its own) and a ``304`` answers a
+matching ``If-None-Match``. Only 200 answers are kept: a refused parameter (400) never makes an
+entry, and only the parameters a route reads are part of its key, so made-up parameters can
+neither evict entries nor start work.
+
+A cached HTML page cannot carry a per-request CSP nonce (the bytes are the same for everyone):
+when it is stored its nonces are removed and its inline ``<script>``/``<style>`` elements
+are allowed by their sha256 instead, in a policy stored with it.
+
+``Cache-Control``: ``public, max-age=60`` on what is served from here (an import shows within
+a minute, and a revalidation costs a 304); :func:`webmap.security.cache_policy`, the site's
+one policy, turns it into ``no-store`` for signed-in users and every non-public view (legal
+reports among them).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, g, make_response, request
+
+from webmap import db_session
+from webmap.auth import current_user, permission_key
+from webmap.cache import data_version, key_of, store
+from webmap.compress import COMPRESSIBLE, MIN_BYTES
+from webmap.i18n import current_language
+from webmap.params import today
+from webmap.security import content_security_policy
+
+PUBLIC_MAX_AGE = 60
+_KEPT_HEADERS = ("Content-Disposition",)
+_INLINE = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _hash_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _freeze_policy(body: bytes) -> tuple[bytes, str]:
+    """``body`` without this request's nonce and the CSP allowing its inline elements."""
+    nonce = g.get("csp_nonce")
+    text = body.decode("utf-8")
+    if nonce:
+        text = text.replace(f' nonce="{nonce}"', "")
+    scripts: list[str] = []
+    styles: list[str] = []
+    for tag, attributes, content in _INLINE.findall(text):
+        if tag.lower() == "style":
+            styles.append(_hash_source(content))
+        elif "src=" not in attributes.lower() and content.strip():
+            scripts.append(_hash_source(content))
+    policy = content_security_policy(current_app.config.get("TILES"), None,
+                                     list(dict.fromkeys(styles)), list(dict.fromkeys(scripts)))
+    return text.encode("utf-8"), policy
+
+
+def _entry(response: Response, meta: dict) -> dict[str, Any]:
+    body = response.get_data()
+    policy = None
+    if response.mimetype == "text/html":
+        body, policy = _freeze_policy(body)
+    compressed = None
+    if response.mimetype in COMPRESSIBLE and len(body) >= MIN_BYTES:
+        compressed = gzip.compress(body, compresslevel=6, mtime=0)
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return {"body": body, "gzip": compressed, "etag": digest, "policy": policy,
+            "mimetype": response.mimetype, "content_type": response.content_type,
+            "headers": {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers},
+            "meta": meta}
+
+
+def _serve(entry: dict[str, Any]) -> Response:
+    gz = entry["gzip"] is not None and "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    etag = entry["etag"] + (".gz" if gz else "")
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = Response(entry["gzip"] if gz else entry["body"],
+                            content_type=entry["content_type"], headers=entry["headers"])
+        if gz:
+            response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag)
+    response.vary.update(("Accept-Encoding", "Accept-Language", "Cookie"))
+    if entry["policy"] is not None:
+        response.headers["Content-Security-Policy"] = entry["policy"]
+    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    return response
+
+
+def respond(parts: tuple, render: Callable[[], tuple[Response, dict]], *,
+            personal: bool = False) -> tuple[Response, dict]:
+    """The response for this request from the cache, else ``render()`` stored (200 only).
+
+    ``render`` returns the response and metadata kept with it (a report's id); ``parts`` are
+    the validated parameters the route reads. Returns the response and the metadata.
+    ``personal``: the page shows who is signed in (name, sign-out form with its CSRF token),
+    so a signed-in user's copy is never shared — it is rendered (from the shared snapshot).
+    """
+    if personal and current_user() is not None:
+        return render()
+    with db_session() as session:
+        version = data_version(session)
+    key = key_of("response", version, request.endpoint, parts, current_language(),
+                 permission_key(), today())
+    entry = store().get(key)
+    if entry is None:
+        g.served_stale = False
+        response, meta = render()
+        if response.status_code != 200 or response.direct_passthrough:
+            return response, meta
+        entry = _entry(response, meta)
+        if not g.served_stale:
+            store().set(key, entry)
+    return _serve(entry), entry["meta"]
+
+
+def arguments(names: Iterable[str | Callable[[], object]]) -> tuple:
+    """The key part of the query parameters a route reads: each name's values as given
+    (routes that read them refuse a bad value with a 400), or what a callable returns (the
+    value a route falls back to when it ignores a bad one)."""
+    return tuple(name() if callable(name) else (name, tuple(request.args.getlist(name)))
+                 for name in names)
+
+
+def cached_view(*names: str | Callable[[], object], personal: bool = True) -> Callable:
+    """Serve a view from the cache; ``names``: the query parameters it reads (see
+    :func:`arguments`); HTML pages are ``personal`` (see :func:`respond`), API answers and
+    CSV files are not."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            parts = (tuple(sorted(kwargs.items())), arguments(names))
+            def render() -> tuple[Response, dict]:
+                return make_response(view(*args, **kwargs)), {}
+
+            return respond(parts, render, personal=personal)[0]
+
+        return wrapper
+
+    return decorate
