@@ -10,7 +10,7 @@ PORT   ?= 5000
 
 # Debian packages: SpatiaLite (embedded default), PostGIS (server backend, tests),
 # Chromium (real-browser tests), poppler-utils (PDF text/PNG checks), DejaVu fonts (PDF accents).
-SYSTEM_PACKAGES := libsqlite3-mod-spatialite postgresql-15-postgis-3 chromium poppler-utils fonts-dejavu-core
+SYSTEM_PACKAGES := libsqlite3-mod-spatialite postgresql-15-postgis-3 chromium poppler-utils fonts-dejavu-core wrk
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

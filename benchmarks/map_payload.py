@@ -30,7 +30,7 @@ import folium
 from rollout import indicators, queries
 from rollout.db import make_engine, session_scope
 from rollout.demo import build_demo
-from webmap import create_app, data, layers
+from webmap import cache, create_app, layers
 from webmap.auth import requires
 from webmap.params import today
 
@@ -74,9 +74,10 @@ def measure(client, path: str, runs: int, before=None) -> tuple[bytes, list[floa
     return body, times
 
 
-def clear_caches() -> None:
-    data._RESULT_CACHE.clear()
-    data._DISPLAY_CACHE.clear()
+def clear_caches(app) -> None:
+    """Empty the app's shared snapshot and response cache (webmap.cache)."""
+    with app.app_context():
+        cache.store().clear()
 
 
 def main() -> None:
@@ -92,15 +93,16 @@ def main() -> None:
         # Every view declares its permission (default deny): the baseline is a public page too.
         app.add_url_rule("/naive", "naive", requires("map")(lambda: naive_page(engine)))
         client = app.test_client()
-        clear_caches()
+        clear_caches(app)
         cold_body, cold = measure(client, "/", 1)
         ours, warm = measure(client, "/", args.runs)
-        _, uncached = measure(client, "/", max(1, args.runs // 2), before=clear_caches)
+        _, uncached = measure(client, "/", max(1, args.runs // 2),
+                              before=lambda: clear_caches(app))
         naive, naive_times = measure(client, "/naive", args.runs)
         # Like for like with the naive page: the same map without the overlays.
         saved = dict(layers.LAYERS)
         layers.LAYERS.clear()
-        communes_only, _ = measure(client, "/", 1, before=clear_caches)
+        communes_only, _ = measure(client, "/", 1, before=lambda: clear_caches(app))
         layers.LAYERS.update(saved)
         engine.dispose()
         app.extensions["rollout_engine"].dispose()

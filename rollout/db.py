@@ -39,7 +39,7 @@ import pyogrio  # noqa: F401
 from geoalchemy2.admin.dialects.sqlite import load_spatialite, load_spatialite_driver
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rollout.db_errors import DatabaseUnavailable, explain
@@ -263,17 +263,20 @@ def _on_postgres_begin(conn: Connection) -> None:
     import psycopg
 
     driver = conn.connection.driver_connection
-    driver.execute("SAVEPOINT rollout_writer")
-    driver.execute(f"SET LOCAL lock_timeout = {WRITER_NOTICE_MS}")
     try:
-        driver.execute(_PG_WRITE_LOCK)
-    except psycopg.errors.LockNotAvailable:
-        driver.execute("ROLLBACK TO SAVEPOINT rollout_writer")
-        on_wait()
-        driver.execute(f"SET LOCAL lock_timeout = {WRITER_WAIT_S * 1000}")
-        driver.execute(_PG_WRITE_LOCK)
-    driver.execute("SET LOCAL lock_timeout = 0")
-    driver.execute("RELEASE SAVEPOINT rollout_writer")
+        driver.execute("SAVEPOINT rollout_writer")
+        driver.execute(f"SET LOCAL lock_timeout = {WRITER_NOTICE_MS}")
+        try:
+            driver.execute(_PG_WRITE_LOCK)
+        except psycopg.errors.LockNotAvailable:
+            driver.execute("ROLLBACK TO SAVEPOINT rollout_writer")
+            on_wait()
+            driver.execute(f"SET LOCAL lock_timeout = {WRITER_WAIT_S * 1000}")
+            driver.execute(_PG_WRITE_LOCK)
+        driver.execute("SET LOCAL lock_timeout = 0")
+        driver.execute("RELEASE SAVEPOINT rollout_writer")
+    except psycopg.Error as exc:  # as SQLAlchemy would have raised it (no schema yet, …)
+        raise DBAPIError.instance(_PG_WRITE_LOCK, None, exc, psycopg.Error) from exc
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -293,10 +293,13 @@ def test_unknown_operator_and_commune_exit_2_with_one_line(demo_url, out, tmp_pa
 
 @pytest.fixture
 def client(demo_url):
+    from webmap import cache
     from webmap.reports_views import reports_bp
 
     app = Flask(__name__)
+    app.config["DATABASE_URL"] = demo_url
     app.extensions["rollout_engine"] = make_engine(demo_url)
+    cache.init_app(app)  # downloads are served from the shared cache (webmap.cache)
     app.register_blueprint(reports_bp)
     yield app.test_client()
     app.extensions["rollout_engine"].dispose()

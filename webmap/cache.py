@@ -4,7 +4,8 @@ Flask-Caching over a ``FileSystemCache`` in a folder next to the database (``<fi
 beside a SpatiaLite file, ``rollout-cache`` in the data folder for PostGIS), or Redis when
 ``ROLLOUT_CACHE_URL`` names one (``redis://host:6379/0``); ``ROLLOUT_CACHE_DIR`` chooses
 another folder. Every key starts with the data version (:func:`data_version`): an import adds
-a batch, so the next request asks for new keys and nothing has to be deleted.
+a batch (and a deployment changes the code), so the next request asks for new keys and
+nothing has to be deleted.
 
 What pages need (assessments with breakdown, indicators, display geometries, layers' data)
 goes through :func:`snapshot`: computed once per data version and key by one process (a lock
@@ -14,6 +15,7 @@ while revalidate) — a request that used a stale value is never stored in the r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -23,7 +25,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
 from flask_caching import Cache
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from rollout.models import ImportBatch
@@ -66,12 +68,32 @@ def store() -> Any:
     return _cache.cache
 
 
-def data_version(session: Session) -> tuple:
+_VERSION = select(func.count(), func.max(ImportBatch.id), func.max(ImportBatch.started_at))
+_CODE_SUFFIXES = {".py", ".html", ".js", ".css", ".json"}
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the code that computes what is cached (rollout, reports, webmap: every
+    file's name, size and modification time), so a deployment never serves what the
+    previous code computed for the same data."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for package in ("rollout", "reports", "webmap", "geodata"):
+        for path in sorted((root / package).rglob("*")):
+            if path.suffix in _CODE_SUFFIXES:
+                stat = path.stat()
+                digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns};"
+                              .encode())
+    return digest.hexdigest()[:16]
+
+
+def data_version(session: Session | Connection) -> tuple:
     """Changes whenever a batch is recorded (imports only ever add batches; a restored
     backup brings back its own batches, and with them the version of that data)."""
-    count, last, started = session.execute(
-        select(func.count(), func.max(ImportBatch.id), func.max(ImportBatch.started_at))).one()
-    return str(session.get_bind().url), count, last, str(started)
+    count, last, started = session.execute(_VERSION).one()
+    bind = session.engine if isinstance(session, Connection) else session.get_bind()
+    return str(bind.url), count, last, str(started), code_version()
 
 
 def key_of(*parts: object) -> str:

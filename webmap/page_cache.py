@@ -29,7 +29,6 @@ from typing import Any
 
 from flask import Response, current_app, g, make_response, request
 
-from webmap import db_session
 from webmap.auth import current_user, permission_key
 from webmap.cache import data_version, key_of, store
 from webmap.compress import COMPRESSIBLE, MIN_BYTES
@@ -108,10 +107,13 @@ def respond(parts: tuple, render: Callable[[], tuple[Response, dict]], *,
     """
     if personal and current_user() is not None:
         return render()
-    with db_session() as session:
-        version = data_version(session)
+    # A Core connection, not an ORM session: this query is half the work of a cached answer.
+    with current_app.extensions["rollout_engine"].connect() as connection:
+        version = data_version(connection)
+    config = current_app.config
     key = key_of("response", version, request.endpoint, parts, current_language(),
-                 permission_key(), today())
+                 permission_key(), today(), config.get("TILES"),
+                 config.get("TILES_ATTRIBUTION"), config.get("METRIC_CRS"))
     entry = store().get(key)
     if entry is None:
         g.served_stale = False
@@ -132,14 +134,19 @@ def arguments(names: Iterable[str | Callable[[], object]]) -> tuple:
                  for name in names)
 
 
-def cached_view(*names: str | Callable[[], object], personal: bool = True) -> Callable:
+def cached_view(*names: str | Callable[[], object], personal: bool = True,
+                strict: bool = False) -> Callable:
     """Serve a view from the cache; ``names``: the query parameters it reads (see
     :func:`arguments`); HTML pages are ``personal`` (see :func:`respond`), API answers and
-    CSV files are not."""
+    CSV files are not. ``strict``: the view refuses other parameters (the API): a request
+    with one goes to the view, for its 400."""
+    known = {name for name in names if isinstance(name, str)} | {"lang"}
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
+            if strict and not known.issuperset(request.args):
+                return make_response(view(*args, **kwargs))
             parts = (tuple(sorted(kwargs.items())), arguments(names))
             def render() -> tuple[Response, dict]:
                 return make_response(view(*args, **kwargs)), {}

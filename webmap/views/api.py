@@ -82,7 +82,7 @@ def _geojson(payload: dict) -> Response:
 
 @bp.route("/communes")
 @requires("map")
-@cached_view(*API_PARAMETERS, "zoom", personal=False)
+@cached_view(*API_PARAMETERS, "zoom", personal=False, strict=True)
 def communes() -> Response:
     """Every commune (display geometry) with its latest indicators as of ``as_of``.
 
@@ -105,7 +105,7 @@ def communes() -> Response:
 
 @bp.route("/communes/<insee>/progress")
 @requires("map")
-@cached_view(*API_PARAMETERS, personal=False)
+@cached_view(*API_PARAMETERS, personal=False, strict=True)
 def progress(insee: str) -> Response:
     """The all-operator connectable series of one commune, with denominators and provenance."""
     as_of, _, limit = _query()
@@ -124,7 +124,7 @@ def progress(insee: str) -> Response:
 
 @bp.route("/assessments")
 @requires("map")
-@cached_view(*API_PARAMETERS, personal=False)
+@cached_view(*API_PARAMETERS, personal=False, strict=True)
 def assessments() -> Response:
     """Every milestone assessed as of ``as_of`` (empty, ``available: false`` without data)."""
     as_of, box, limit = _query()
@@ -159,7 +159,7 @@ def _layer_view(name: str):
 
     view.__name__ = f"layer_{name}"
     view.__doc__ = f"The {name} layer as GeoJSON."
-    cached = cached_view(*API_PARAMETERS, personal=False)(view)
+    cached = cached_view(*API_PARAMETERS, personal=False, strict=True)(view)
     return requires(layer_permission(name))(cached)
 
 
@@ -169,7 +169,7 @@ for _name in LAYERS:
 
 @bp.route("/openapi.json")
 @requires("map")
-@cached_view(personal=False)
+@cached_view(personal=False, strict=True)
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
     permissions = {rule.rule.replace("<insee>", "{insee}"):
