@@ -188,7 +188,7 @@ def deliver_pending(engine: Engine) -> dict[str, int]:
             _log.warning("alert %s to subscription %s failed: %s", alert.id, subscription.id,
                          response)
         counts[status] += 1
-        with session_scope(engine) as session:
+        with session_scope(engine, write=True) as session:
             session.add(AlertDelivery(alert_id=alert.id, subscription_id=subscription.id,
                                       channel=subscription.channel, status=status,
                                       attempts=attempts, response=response[:256],

@@ -210,7 +210,9 @@ def run(
     from rollout import compliance
 
     as_of = as_of or dt.date.today()
-    with session_scope(engine) as session:
+    # A writer from the start: it compares with the stored evaluations, then writes the new
+    # ones, and another writer must not commit in between (SQLite would refuse the upgrade).
+    with session_scope(engine, write=True) as session:
         current = compliance.assessments(session, as_of)
         if current.empty:
             return RunResult(0, [])

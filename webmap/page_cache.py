@@ -63,32 +63,32 @@ def _freeze_policy(body: bytes) -> tuple[bytes, str]:
     return text.encode("utf-8"), policy
 
 
-def _entry(response: Response, meta: dict) -> dict[str, Any]:
+def _entries(response: Response, meta: dict) -> dict[str, dict[str, Any]]:
+    """The response frozen for the cache: one entry per encoding (``identity``, and ``gzip``
+    when worth it), so a request reads only the bytes it sends."""
     body = response.get_data()
     policy = None
     if response.mimetype == "text/html":
         body, policy = _freeze_policy(body)
-    compressed = None
-    if response.mimetype in COMPRESSIBLE and len(body) >= MIN_BYTES:
-        compressed = gzip.compress(body, compresslevel=6, mtime=0)
     digest = hashlib.sha256(body).hexdigest()[:32]
-    return {"body": body, "gzip": compressed, "etag": digest, "policy": policy,
-            "mimetype": response.mimetype, "content_type": response.content_type,
-            "headers": {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers},
-            "meta": meta}
+    common = {"policy": policy, "content_type": response.content_type, "meta": meta,
+              "headers": {h: response.headers[h] for h in _KEPT_HEADERS
+                          if h in response.headers}}
+    out = {"identity": {**common, "body": body, "etag": digest}}
+    if response.mimetype in COMPRESSIBLE and len(body) >= MIN_BYTES:
+        out["gzip"] = {**common, "body": gzip.compress(body, compresslevel=6, mtime=0),
+                       "etag": digest + ".gz", "headers": {**common["headers"],
+                                                           "Content-Encoding": "gzip"}}
+    return out
 
 
 def _serve(entry: dict[str, Any]) -> Response:
-    gz = entry["gzip"] is not None and "gzip" in request.headers.get("Accept-Encoding", "").lower()
-    etag = entry["etag"] + (".gz" if gz else "")
-    if request.if_none_match.contains_weak(etag):
+    if request.if_none_match.contains_weak(entry["etag"]):
         response = Response(status=304)
     else:
-        response = Response(entry["gzip"] if gz else entry["body"],
-                            content_type=entry["content_type"], headers=entry["headers"])
-        if gz:
-            response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(etag)
+        response = Response(entry["body"], content_type=entry["content_type"],
+                            headers=entry["headers"])
+    response.set_etag(entry["etag"])
     response.vary.update(("Accept-Encoding", "Accept-Language", "Cookie"))
     if entry["policy"] is not None:
         response.headers["Content-Security-Policy"] = entry["policy"]
@@ -114,15 +114,20 @@ def respond(parts: tuple, render: Callable[[], tuple[Response, dict]], *,
     key = key_of("response", version, request.endpoint, parts, current_language(),
                  permission_key(), today(), config.get("TILES"),
                  config.get("TILES_ATTRIBUTION"), config.get("METRIC_CRS"))
-    entry = store().get(key)
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    entry = store().get(key + (":gzip" if gzipped else ":identity"))
     if entry is None:
         g.served_stale = False
         response, meta = render()
         if response.status_code != 200 or response.direct_passthrough:
             return response, meta
-        entry = _entry(response, meta)
+        entries = _entries(response, meta)
         if not g.served_stale:
-            store().set(key, entry)
+            for encoding, frozen in entries.items():
+                store().set(f"{key}:{encoding}", frozen)
+            if "gzip" not in entries:  # nothing to gain by compressing: the same bytes
+                store().set(f"{key}:gzip", entries["identity"])
+        entry = entries["gzip" if gzipped and "gzip" in entries else "identity"]
     return _serve(entry), entry["meta"]
 
 

@@ -73,7 +73,7 @@ def alerts_subscribe(obj: Context, username: str, email: str | None, webhook: st
     if bool(email) == bool(webhook):
         raise click.UsageError("give exactly one of --email ADDRESS or --webhook URL")
     channel, target = ("email", email) if email else ("webhook", webhook)
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         sub = subscribe(session, username, channel, target or "", operator_code=operator_code,
                         commune_insee=commune_insee, kinds=list(kinds), language=language,
                         secret=secret)
@@ -113,6 +113,6 @@ def alerts_unsubscribe(obj: Context, subscription_id: int) -> None:
     from rollout.alert_subscriptions import unsubscribe
     from rollout.db import session_scope
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         unsubscribe(session, subscription_id)
     click.echo(f"abonnement {subscription_id} supprimé")

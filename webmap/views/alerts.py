@@ -131,7 +131,7 @@ def subscriptions() -> Response | tuple[str, int]:
             error, status = translate("Formulaire invalide, veuillez réessayer."), 400
         else:
             try:
-                with session_scope(_engine()) as session:
+                with session_scope(_engine(), write=True) as session:
                     sub = alert_subscriptions.subscribe(
                         session, user.username, form.channel.data, form.target.data or "",
                         operator_code=form.operator.data or None,
@@ -156,7 +156,7 @@ def unsubscribe(subscription_id: int) -> Response:
     if user is None or not DeleteForm().validate_on_submit():
         abort(400)
     try:
-        with session_scope(_engine()) as session:
+        with session_scope(_engine(), write=True) as session:
             alert_subscriptions.unsubscribe(session, subscription_id, user.username)
     except alert_subscriptions.SubscriptionError:
         abort(404)

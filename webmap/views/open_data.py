@@ -19,8 +19,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, request, send_file
 
 from rollout.publish import build_package, write_package
-from webmap import data, db_session
+from webmap import db_session
 from webmap.auth import requires
+from webmap.cache import data_version
 
 bp = Blueprint("open_data", __name__)
 _LOCK = threading.Lock()
@@ -36,7 +37,7 @@ def _package_folder() -> Path:
     base_url = request.url_root + "open-data/"
     today = dt.date.today()
     with db_session() as session:
-        key = repr((data.data_version(session), today, base_url)).encode()
+        key = repr((data_version(session), today, base_url)).encode()
         with _LOCK:
             if not _ROOT:
                 _ROOT.append(Path(tempfile.mkdtemp(prefix="rollout-open-data-")))
