@@ -145,7 +145,7 @@ def users_signout(obj: Context, username: str) -> None:
     from rollout.accounts import sign_out_everywhere
     from rollout.db import session_scope
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         count = sign_out_everywhere(session, username)
     click.echo(f"sessions web fermées : {username.strip().lower()} ({count})")
 

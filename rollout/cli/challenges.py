@@ -60,7 +60,7 @@ def challenges_import(obj: Context, file: Path | None, template: Path | None,
         raise click.UsageError("give a FILE to import, or --template PATH")
     if not file.exists():
         raise InputError.single(file.name, "file not found", code="not_found")
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         count = import_csv(session, file, username)
     click.echo(f"{file.name} : {count} signalement(s) enregistré(s)")
 
@@ -76,7 +76,7 @@ def challenges_purge(obj: Context, retention_days: int) -> None:
     from rollout.challenges import purge
     from rollout.db import session_scope
 
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         deleted, orphans = purge(session, retention_days=retention_days)
     folder = evidence_folder(obj.database_url)
     for sha256 in orphans:

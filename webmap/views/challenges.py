@@ -84,7 +84,7 @@ def _submit(data: dict, channel: str, evidence=None) -> tuple[challenges.Challen
     """Rate limit, then store: one transaction (writers wait for each other)."""
     user = current_user()
     address = challenges.address_digest(request.remote_addr, current_app.config["SECRET_KEY"])
-    with session_scope(_engine()) as session:
+    with session_scope(_engine(), write=True) as session:
         challenges.check_rate(
             session, address, None,
             _limit("CHALLENGES_PER_ADDRESS", "ROLLOUT_CHALLENGES_PER_ADDRESS",
@@ -204,7 +204,7 @@ def step(challenge_id: int) -> Response:
     if batch and not batch.isdigit():
         abort(400, description="batch_id: expected an import batch number")
     try:
-        with session_scope(_engine()) as session:
+        with session_scope(_engine(), write=True) as session:
             moved = challenges.step(session, challenge_id, form.to_status.data,
                                     form.note.data or "", current_user().username,
                                     batch_id=int(batch) if batch else None)
@@ -237,7 +237,7 @@ def export(operator: str, fmt: str) -> Response:
     """The operator's challenges to send for its response: CSV or GeoJSON."""
     if fmt not in ("csv", "geojson") or not challenges.OPERATOR.fullmatch(operator):
         abort(404)
-    with session_scope(_engine()) as session:
+    with session_scope(_engine(), write=True) as session:
         frame = export_frame(session, operator)
         audit.record(session, "challenge_export", current_user().username, operator,
                      {"format": fmt, "rows": len(frame)})
