@@ -201,8 +201,6 @@ def _on_sqlite_connect(dbapi_conn, connection_record, *, read_only: bool = False
 def check_database(engine: Engine) -> None:
     """:class:`DatabaseUnavailable` (one line) unless ``engine`` opens a database holding the
     schema: ``serve`` refuses a corrupt file, a PDF or an empty database before starting."""
-    from sqlalchemy.exc import DBAPIError
-
     where = describe(engine.url)
     try:
         with engine.connect() as connection:
