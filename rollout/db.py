@@ -20,8 +20,9 @@ Facts this module encodes (measured on Debian 12, Python 3.11):
   transaction that will write is opened with ``session_scope(engine, write=True)``: SQLite
   ``BEGIN IMMEDIATE`` (the write lock first, waiting up to the busy timeout); PostgreSQL takes
   ``LOCK TABLE import_batch IN SHARE ROW EXCLUSIVE MODE`` (conflicts with itself only, never
-  with readers) before its REPEATABLE READ snapshot is frozen, so a writer's snapshot always
-  includes every earlier writer's commit and no serialization failure can occur between them.
+  with readers) and runs at READ COMMITTED: writers follow each other, each statement of one
+  sees every earlier writer's commit, and no serialization failure can occur between them
+  (readers keep their REPEATABLE READ snapshot).
 """
 
 from __future__ import annotations
@@ -285,6 +286,10 @@ def writer(engine: Engine, on_wait: Callable[[], None] | None = None) -> Engine:
     """``engine`` whose transactions start as writers (see the module docstring);
     ``on_wait()`` is called once if another writer holds the lock at first."""
     options: dict = {WRITE_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        # Writers run one at a time (the lock above): at READ COMMITTED each statement sees
+        # every writer committed before it got the lock, whenever its first snapshot was taken.
+        options["isolation_level"] = "READ COMMITTED"
     if on_wait is not None:
         options[ON_WAIT_OPTION] = on_wait
     return engine.execution_options(**options)
