@@ -96,8 +96,10 @@ def prepare(source: str, folder: Path) -> str:
     url = f"sqlite:///{folder / 'demo.sqlite'}"
     from rollout import accounts
     from rollout.db import make_engine, session_scope
+    from rollout.migrate import upgrade
 
     engine = make_engine(url)
+    upgrade(engine)  # a demo built by an older version gets the current schema
     with session_scope(engine, write=True) as session:
         for name, role in [("legal", "legal"), ("admin", "admin"),
                            *((f"visitor{i}", "viewer") for i in range(20))]:
