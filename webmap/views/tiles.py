@@ -23,6 +23,7 @@ from rollout import gaps as gaps_analysis
 from rollout import mobile
 from webmap import data, db_session, params, tiles
 from webmap.auth import current_user, requires
+from webmap.cache import data_version
 from webmap.errors import ApiError
 from webmap.layers import LAYERS
 from webmap.openapi import COMMUNE_PROPERTIES
@@ -92,7 +93,7 @@ def _view(name: str, build, permission: str):
                            "x and y from 0 to 2^zoom - 1", status=404)
         as_of = params.as_of(request.args)
         with db_session() as session:
-            version = data.data_version(session)
+            version = data_version(session)
             # The prepared layer depends on the zoom only through simplification and grids;
             # every tile of a zoom shares it.
             prepared = _remember(_LAYERS, LAYER_CACHE_SIZE, (version, name, as_of, z),
