@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import fiona  # noqa: F401  (must be loaded before mod_spatialite, see module docstring)
@@ -223,7 +224,7 @@ def _on_sqlite_begin(conn: Connection) -> None:
     if on_wait is None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         return
-    driver = conn.connection.driver_connection
+    driver: Any = conn.connection.driver_connection  # the DBAPI connection, never None here
     driver.execute(f"PRAGMA busy_timeout = {WRITER_NOTICE_MS}")
     try:
         try:
@@ -261,7 +262,7 @@ def _on_postgres_begin(conn: Connection) -> None:
     # On the driver's connection: SQLAlchemy would roll the whole transaction back on error.
     import psycopg
 
-    driver = conn.connection.driver_connection
+    driver: Any = conn.connection.driver_connection  # the DBAPI connection, never None here
     try:
         driver.execute("SAVEPOINT rollout_writer")
         driver.execute(f"SET LOCAL lock_timeout = {WRITER_NOTICE_MS}")
