@@ -21,6 +21,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from reports.i18n import Words  # noqa: E402
+from rollout.figures import fmt_share  # noqa: E402
 
 DPI = 150
 LAMBERT_93 = 2154
@@ -61,8 +62,7 @@ def _png(figure: MplFigure) -> bytes:
 
 def _percent(tr: Words) -> FuncFormatter:
     """Axis ticks: ``40 %`` in French, ``40%`` in English."""
-    unit = " %" if tr.lang == "fr" else "%"
-    return FuncFormatter(lambda value, _pos: f"{value * 100:.0f}{unit}")
+    return FuncFormatter(lambda value, _pos: fmt_share(value, tr.lang, 0))
 
 
 def trajectories(panels: list[Panel], tr: Words, columns: int = 2) -> bytes:

@@ -3,8 +3,8 @@
 As in :mod:`webmap.i18n`, the French text is the message key and
 :data:`reports.translations.EN` maps it to English. Builders receive a :class:`Words` and
 write ``tr("Échéance")`` or ``tr("Jalons au statut « {label} »", label=...)``; values are
-formatted by :func:`value_text` (French ``3 545``, ``86,5 %``, ``30/09/2026``; English
-``3,545``, ``86.5%``, ``2026-09-30``).
+formatted by :func:`value_text` through Babel (:mod:`rollout.figures`: French ``3 545``,
+``86,5 %``, ``30/09/2026``; English ``3,545``, ``86.5%``, ``2026-09-30``).
 """
 
 from __future__ import annotations
@@ -12,21 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from reports.translations import EN
-from rollout import formatting
+from rollout import figures
 from rollout.compliance import METRIC_LABELS_FR, STATUS_LABELS_FR
+from rollout.figures import MISSING, missing
 
 LANGUAGES = ("fr", "en")
 KINDS = ("text", "int", "share", "date", "datetime", "days", "euros", "number", "flag", "hash")
 NO_MILESTONE_FR = "sans jalon suivi"
-# Per language: int, share, number, date formatters; datetime pattern; days, euros; yes, no.
-_STYLES: dict[str, tuple] = {
-    "fr": (formatting.fr_int, formatting.fr_share, formatting.fr_number, formatting.fr_date,
-           "%d/%m/%Y %H:%M", "{} j", "{} €", "oui", "non"),
-    "en": (formatting.en_int, formatting.en_share, formatting.en_number, formatting.en_date,
-           "%Y-%m-%d %H:%M", "{} days", "€{}", "yes", "no"),
+# Per language: days and euros around a formatted integer; yes, no.
+_WORDS: dict[str, tuple[str, str, str, str]] = {
+    "fr": ("{} j", "{} €", "oui", "non"),
+    "en": ("{} days", "€{}", "yes", "no"),
 }
 
 
@@ -42,31 +39,27 @@ def recorded_language(lang: str) -> dict[str, str]:
     return {} if check_language(lang) == "fr" else {"lang": lang}
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
-
-
 def value_text(value: Any, kind: str, lang: str = "fr") -> str:
     """A raw value of ``kind`` as text in ``lang`` (missing values read ``–``)."""
-    to_int, to_share, to_number, to_date, stamp, days, euros, yes, no = _STYLES[lang]
+    days, euros, yes, no = _WORDS[check_language(lang)]
     if kind in ("text", "hash"):
-        return "–" if _missing(value) else str(value)
+        return MISSING if missing(value) else str(value)
     if kind == "datetime":
-        return "–" if _missing(value) else value.strftime(stamp)
+        return figures.fmt_datetime(value, lang)
     if kind == "int":
-        return to_int(value)
+        return figures.fmt_int(value, lang)
     if kind == "share":
-        return to_share(value)
+        return figures.fmt_share(value, lang)
     if kind == "date":
-        return to_date(value)
+        return figures.fmt_date(value, lang)
     if kind == "days":
-        return "–" if _missing(value) else days.format(to_int(value))
+        return MISSING if missing(value) else days.format(figures.fmt_int(value, lang))
     if kind == "euros":
-        return "–" if _missing(value) else euros.format(to_int(value))
+        return MISSING if missing(value) else euros.format(figures.fmt_int(value, lang))
     if kind == "number":
-        return to_number(value)
+        return figures.fmt_number(value, lang)
     if kind == "flag":
-        return yes if bool(value) and not _missing(value) else no
+        return yes if bool(value) and not missing(value) else no
     raise ValueError(f"kind was {kind!r}; expected one of {KINDS}")
 
 
@@ -95,8 +88,7 @@ class Words:
 
     def signed(self, value: float, digits: int = 1) -> str:
         """A signed decimal: ``+1,5`` in French, ``+1.5`` in English."""
-        text = f"{value:+.{digits}f}"
-        return text.replace(".", ",") if self.lang == "fr" else text
+        return figures.fmt_signed(value, self.lang, digits)
 
     def status(self, status: str | None) -> str:
         """A milestone status; communes without any milestone read « sans jalon suivi »."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollout.compliance import METRIC_LABELS_FR, STATUS_LABELS_FR
-from rollout.formatting import en_date, en_number, fr_date, fr_number
+from rollout.figures import fmt_date, fmt_number
 
 LANGUAGES = ("fr", "en")
 KIND_LABELS = {
@@ -86,10 +86,10 @@ def _value(value: Any, lang: str) -> str:
     if value is None:
         return "–"
     if isinstance(value, str):
-        return fr_date(value) if lang == "fr" else en_date(value)
+        return fmt_date(value, lang)
     number = float(value)
     digits = 0 if number.is_integer() else 3
-    return fr_number(number, digits) if lang == "fr" else en_number(number, digits)
+    return fmt_number(number, lang, digits)
 
 
 def render(alert: Any, lang: str, names: dict[str, str], base_url: str, *,

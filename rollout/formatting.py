@@ -1,4 +1,6 @@
-"""Figures as French readers expect them, and the CLI's table/CSV/JSON outputs.
+"""The CLI's table/CSV/JSON outputs and the rules every output of imported text follows.
+
+Figures are formatted by :mod:`rollout.figures` (Babel).
 
 Two rules every output of imported text follows (issue 12): a CSV text cell led by
 ``= + - @``, a tab or a carriage return gets a leading ``'`` (:func:`csv_cell`, OWASP), so no
@@ -48,37 +50,6 @@ def _missing(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
-
-
-def fr_int(value: Any) -> str:
-    """``59696`` -> ``59 696`` (space as thousands separator); missing -> ``–``."""
-    if _missing(value):
-        return "–"
-    return f"{int(value):,}".replace(",", " ")
-
-
-def fr_share(value: Any, digits: int = 1) -> str:
-    """``0.4213`` -> ``42,1 %``."""
-    if _missing(value):
-        return "–"
-    return f"{float(value) * 100:.{digits}f}".replace(".", ",") + " %"
-
-
-def fr_number(value: Any, digits: int = 2) -> str:
-    if _missing(value):
-        return "–"
-    return f"{float(value):,.{digits}f}".replace(",", " ").replace(".", ",")
-
-
-def fr_date(value: Any) -> str:
-    """``2018-03-31`` -> ``31/03/2018``."""
-    if _missing(value):
-        return "–"
-    if isinstance(value, pd.Timestamp):
-        value = value.date()
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
-    return value.strftime("%d/%m/%Y")
 
 
 def json_value(value: Any) -> Any:
@@ -245,31 +216,3 @@ def to_table(rows: list[list[str]], headers: list[str], right: set[int] | None =
     out = [line(headers), "  ".join("-" * w for w in widths)]
     out.extend(line(r) for r in rows)
     return "\n".join(out)
-
-
-def en_int(value: Any) -> str:
-    """``59696`` -> ``59,696`` (comma as thousands separator); missing -> ``–``."""
-    if _missing(value):
-        return "–"
-    return f"{int(value):,}"
-
-
-def en_share(value: Any, digits: int = 1) -> str:
-    """``0.4213`` -> ``42.1%``."""
-    if _missing(value):
-        return "–"
-    return f"{float(value) * 100:.{digits}f}%"
-
-
-def en_number(value: Any, digits: int = 2) -> str:
-    """``1234.5`` -> ``1,234.50``."""
-    if _missing(value):
-        return "–"
-    return f"{float(value):,.{digits}f}"
-
-
-def en_date(value: Any) -> str:
-    """``2018-03-31`` (ISO 8601: one reading on both sides of the Channel and the Atlantic)."""
-    if _missing(value):
-        return "–"
-    return pd.Timestamp(value).date().isoformat()

@@ -29,7 +29,7 @@ from reports import (
     render_operator_delay,
 )
 from reports.translations import EN
-from rollout import compliance, formatting
+from rollout import compliance, figures
 from rollout.cli import main
 from rollout.db import make_engine, session_scope
 from tests import test_reports
@@ -131,14 +131,26 @@ def test_words_shared_with_the_web_pages_are_the_same():
 
 
 def test_english_number_and_date_formats():
-    assert formatting.en_int(3545) == "3,545" and formatting.en_int(1234567) == "1,234,567"
-    assert formatting.en_share(0.865) == "86.5%" and formatting.en_number(1234.5) == "1,234.50"
-    assert formatting.en_date(dt.date(2026, 9, 30)) == "2026-09-30"
-    assert formatting.en_date("2026-09-30T08:00:00") == "2026-09-30"
-    assert formatting.en_int(None) == formatting.en_date(None) == "–"
-    # The French ones are unchanged.
-    assert formatting.fr_int(3545) == "3 545" and formatting.fr_share(0.865) == "86,5 %"
-    assert formatting.fr_date(dt.date(2026, 9, 30)) == "30/09/2026"
+    assert figures.fmt_int(3545, "en") == "3,545" and figures.fmt_int(1234567, "en") == "1,234,567"
+    assert figures.fmt_share(0.865, "en") == "86.5%"
+    assert figures.fmt_number(1234.5, "en") == "1,234.50"
+    assert figures.fmt_date(dt.date(2026, 9, 30), "en") == "2026-09-30"
+    assert figures.fmt_date("2026-09-30T08:00:00", "en") == "2026-09-30"
+    assert figures.fmt_int(None, "en") == figures.fmt_date(None, "en") == "–"
+    # The French ones keep the project's bytes: U+0020, not CLDR's U+202F, as separator.
+    assert figures.fmt_int(3545) == "3 545" and figures.fmt_share(0.865) == "86,5 %"
+    assert figures.fmt_int(1234567).encode() == b"1 234 567"
+    assert figures.fmt_number(1234.5) == "1 234,50" and figures.fmt_signed(-0.25) == "-0,2"
+    assert figures.fmt_date(dt.date(2026, 9, 30)) == "30/09/2026"
+
+
+def test_babel_figures_round_as_python_formatting_did():
+    # The hand-written formatters this replaces: f"{x * 100:.1f}" with "," and " %".
+    for value in (0.8655, 0.0125, 2.675 / 100, 1 / 3, 0.99995, 0.0):
+        expected = f"{value * 100:.1f}".replace(".", ",") + " %"
+        assert figures.fmt_share(value) == expected
+    for value in (2.675, 1234.005, 0.125, 1e6 + 0.5):
+        assert figures.fmt_number(value, "en") == f"{value:,.2f}"
 
 
 def test_unknown_language_is_refused_before_any_work(demo_url, tmp_path):

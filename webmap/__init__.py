@@ -16,7 +16,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from rollout import web_sessions
 from rollout.config import Settings
 from rollout.db import make_engine, session_scope
-from rollout.formatting import fr_date, fr_int, fr_number, fr_share
 
 
 def env_flag(name: str, default: bool) -> bool:
@@ -119,8 +118,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webmap import reports_views
     from webmap.views import admin, alerts, api, challenges, export, feeds, open_data, pages, tiles
 
-    app.jinja_env.filters.update(fr_int=fr_int, fr_share=fr_share, fr_date=fr_date,
-                                 fr_number=fr_number)
     i18n.init_app(app)
     csrf = CSRFProtect(app)
     # JSON only (415 otherwise): a cross-site form cannot send it, so no token is needed.

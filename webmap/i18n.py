@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
+from rollout import figures
 from webmap.i18n_feedback import EN_FEEDBACK
 
 LANGUAGES = ("fr", "en")
@@ -245,6 +246,11 @@ def current_language() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
 
 
+def language() -> str:
+    """The request's language (French outside a request)."""
+    return getattr(g, "lang", "fr") if g else "fr"
+
+
 def translate(text: str) -> str:
     """``text`` (French) in the request's language."""
     if getattr(g, "lang", "fr") == "en":
@@ -287,3 +293,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(_=translate, status_label=status_label,
                                  metric_label=metric_label, kind_label=kind_label)
     app.jinja_env.filters["kind_label"] = kind_label
+    # Figures in the page's language (Babel, rollout.figures).
+    app.jinja_env.filters.update(
+        fmt_int=lambda v: figures.fmt_int(v, language()),
+        fmt_share=lambda v, digits=1: figures.fmt_share(v, language(), digits),
+        fmt_number=lambda v, digits=2: figures.fmt_number(v, language(), digits),
+        fmt_date=lambda v: figures.fmt_date(v, language()),
+    )

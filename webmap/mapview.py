@@ -23,10 +23,10 @@ from folium import plugins
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from rollout.formatting import fr_date, fr_int, fr_share
+from rollout.figures import fmt_date, fmt_int, fmt_share
 from webmap import data
 from webmap.assets import NO_TILES_MAX_ZOOM, tile_layer_kwargs, use_local_assets
-from webmap.i18n import status_label, translate
+from webmap.i18n import language, status_label, translate
 from webmap.layers import LAYERS
 from webmap.overlays import missing, overlays
 
@@ -75,7 +75,7 @@ def _legend(indicator: str, lang: str) -> list[dict[str, str]]:
                                                                          strict=True)]
     else:
         def fmt(v: float) -> str:
-            return fr_share(v, 0) if kind == "share" else fr_int(v)
+            return fmt_share(v, lang, 0) if kind == "share" else fmt_int(v, lang)
         edges = [None, *steps, None]
         entries = []
         for color, low, high in zip(colors, edges[:-1], edges[1:], strict=True):
@@ -93,20 +93,21 @@ def available_indicators(figures: pd.DataFrame) -> list[str]:
 
 def _popup_rows(row: pd.Series) -> list[list[str]]:
     """The popup of one commune as (label, value) text pairs: key figures, date, source."""
+    lang = language()
     kind = translate("synthétique") if row["synthetic"] else translate("réel")
     rows = [
-        ("Taux", fr_share(row["connectable_share"])),
-        ("Raccordables", fr_int(row["connectable"])),
-        ("Locaux", fr_int(row["premises"])),
-        ("Écart (locaux)", fr_int(row.get("gap_premises"))),
-        ("Observé le", fr_date(row["observed_on"])),
+        ("Taux", fmt_share(row["connectable_share"], lang)),
+        ("Raccordables", fmt_int(row["connectable"], lang)),
+        ("Locaux", fmt_int(row["premises"], lang)),
+        ("Écart (locaux)", fmt_int(row.get("gap_premises"), lang)),
+        ("Observé le", fmt_date(row["observed_on"], lang)),
         ("Source", f"{row['source_file'] or '–'} ({kind})"),
     ]
     if "status" in row.index and isinstance(row["status"], str):
         rows.append(("Statut", status_label(row["status"])))
-        rows.append(("Retard (jours)", fr_int(row["delay_days"])))
+        rows.append(("Retard (jours)", fmt_int(row["delay_days"], lang)))
     if "sites_5g" in row.index:
-        rows.append(("Sites 5G en service", fr_int(row["sites_5g"])))
+        rows.append(("Sites 5G en service", fmt_int(row["sites_5g"], lang)))
     return [[translate(label), value] for label, value in rows]
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 import shapely
 
-from rollout.formatting import fr_date
+from rollout.figures import fmt_date, fmt_datetime
 from webmap import data
-from webmap.i18n import translate
+from webmap.i18n import language, translate
 from webmap.layers import LAYERS, Layer
 
 TIMING_COLORS = {"ended": "#969696", "ongoing": "#e6550d", "planned": "#3182bd"}
@@ -35,14 +35,15 @@ def missing(value: Any) -> bool:
 
 
 def popup_text(value: Any) -> str:
-    """A popup value as plain text: French dates, Paris local times, '–' when missing."""
+    """A popup value as plain text: dates in the page's language, Paris local times, '–'
+    when missing."""
     if missing(value):
         return "–"
     if isinstance(value, pd.Timestamp):
         stamp = value.tz_convert("Europe/Paris") if value.tzinfo else value
-        return stamp.strftime("%d/%m/%Y %H:%M")
+        return fmt_datetime(stamp, language())
     if isinstance(value, dt.date):
-        return fr_date(value)
+        return fmt_date(value, language())
     return str(value)
 
 

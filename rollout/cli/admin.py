@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from rollout.cli.common import Context, fail_on_bad_input, refusals
+from rollout.figures import fmt_datetime
 
 
 @click.command()
@@ -74,7 +75,7 @@ def users_list(obj: Context, fmt: str) -> None:
 
 
 def _utc(moment) -> str:
-    return "–" if moment is None else moment.strftime("%d/%m/%Y %H:%M")
+    return fmt_datetime(moment)
 
 
 @users_group.command("remove")

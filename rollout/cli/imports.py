@@ -140,7 +140,8 @@ def import_works(obj: Context, file: Path, fmt: str | None, columns: tuple[str, 
 def imports_cmd(obj: Context, fmt: str) -> None:
     """Import history: every batch with its counts and status."""
     from rollout.db import session_scope
-    from rollout.formatting import fr_int, records, to_table
+    from rollout.figures import fmt_datetime, fmt_int
+    from rollout.formatting import records, to_table
     from rollout.journal import batch_history
 
     with session_scope(obj.reader) as session:
@@ -153,8 +154,8 @@ def imports_cmd(obj: Context, fmt: str) -> None:
         return
     rows = [
         [str(r.batch_id), r.kind, r.file_name, r.sha256[:12], _status_fr(r.status),
-         r.started_at.strftime("%d/%m/%Y %H:%M"), fr_int(r.rows_read), fr_int(r.rows_loaded),
-         fr_int(r.rows_skipped), fr_int(r.rows_rejected), "oui" if r.synthetic else "non"]
+         fmt_datetime(r.started_at), fmt_int(r.rows_read), fmt_int(r.rows_loaded),
+         fmt_int(r.rows_skipped), fmt_int(r.rows_rejected), "oui" if r.synthetic else "non"]
         for r in history.itertuples()
     ]
     click.echo(to_table(

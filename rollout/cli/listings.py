@@ -24,7 +24,8 @@ def _echo_csv(text: str) -> None:
 def communes_cmd(obj: Context, as_of: str | None, fmt: str) -> None:
     """One row per commune with its latest FTTH figures."""
     from rollout.db import session_scope
-    from rollout.formatting import fr_date, fr_int, fr_number, fr_share, to_csv, to_json, to_table
+    from rollout.figures import fmt_date, fmt_int, fmt_number, fmt_share
+    from rollout.formatting import to_csv, to_json, to_table
     from rollout.indicators import latest_figures
 
     with session_scope(obj.reader) as session:
@@ -38,8 +39,8 @@ def communes_cmd(obj: Context, as_of: str | None, fmt: str) -> None:
         _echo_csv(to_csv(figures, columns))
     else:
         rows = [
-            [r.insee, r.name, fr_int(r.population), fr_number(r.area_km2), fr_int(r.premises),
-             fr_int(r.connectable), fr_share(r.connectable_share), fr_date(r.observed_on),
+            [r.insee, r.name, fmt_int(r.population), fmt_number(r.area_km2), fmt_int(r.premises),
+             fmt_int(r.connectable), fmt_share(r.connectable_share), fmt_date(r.observed_on),
              "synthétique" if r.synthetic else "réel"]
             for r in figures.itertuples()
         ]
@@ -62,7 +63,8 @@ SITE_COLUMNS = ["station_id", "operator", "operator_name", "insee", "lon", "lat"
 def sites_cmd(obj: Context, fmt: str) -> None:
     """Radio sites: one row per station and operator, with systems and 5G in-service date."""
     from rollout.db import session_scope
-    from rollout.formatting import fr_date, to_csv, to_json, to_table
+    from rollout.figures import fmt_date
+    from rollout.formatting import to_csv, to_json, to_table
     from rollout.mobile import sites_frame
 
     with session_scope(obj.reader) as session:
@@ -74,7 +76,7 @@ def sites_cmd(obj: Context, fmt: str) -> None:
         _echo_csv(to_csv(frame.assign(**joined), SITE_COLUMNS))
     else:
         rows = [[r.station_id, r.operator_name or r.operator, r.insee, ", ".join(r.systems),
-                 "oui" if r.has_5g else "non", fr_date(r.in_service_on)]
+                 "oui" if r.has_5g else "non", fmt_date(r.in_service_on)]
                 for r in frame.itertuples()]
         click.echo(to_table(rows, ["Station", "Opérateur", "INSEE", "Systèmes", "5G",
                                    "Mise en service"]))
@@ -129,27 +131,28 @@ def works_cmd(obj: Context, dig: bool, clash: bool, as_of, distance: float, fmt:
 
 
 def _works_table(frame, day: dt.date, dig: bool, clash: bool) -> str:
-    from rollout.formatting import fr_date, fr_int, fr_number, to_table
+    from rollout.figures import fmt_date, fmt_int, fmt_number
+    from rollout.formatting import to_table
 
     if clash:
-        rows = [[r.source_id_a, r.source_id_b, fr_date(r.overlap_start), fr_date(r.overlap_end),
-                 fr_number(r.distance_m, 1)] for r in frame.itertuples()]
+        rows = [[r.source_id_a, r.source_id_b, fmt_date(r.overlap_start), fmt_date(r.overlap_end),
+                 fmt_number(r.distance_m, 1)] for r in frame.itertuples()]
         table = to_table(rows, ["Chantier A", "Chantier B", "Du", "Au", "Distance (m)"],
                          right={4})
-        return f"Conflits au {fr_date(day)} — {len(rows)} paire(s)\n{table}"
+        return f"Conflits au {fmt_date(day)} — {len(rows)} paire(s)\n{table}"
     if dig:
         rows = [["FttH" if r.target == "ftth" else "5G", str(r.rank), r.source_id, r.title[:50],
-                 WORK_STATUS_FR.get(r.status, r.status), fr_date(r.start_at), fr_date(r.end_at),
-                 fr_int(round(r.premises))] for r in frame.itertuples()]
+                 WORK_STATUS_FR.get(r.status, r.status), fmt_date(r.start_at), fmt_date(r.end_at),
+                 fmt_int(round(r.premises))] for r in frame.itertuples()]
         table = to_table(rows, ["Cible", "Rang", "Chantier", "Titre", "Statut", "Début", "Fin",
                                 "Locaux (FttH) / habitants (5G)"], right={1, 7})
-        return f"Opportunités « creuser une fois » au {fr_date(day)}\n{table}"
-    rows = [[r.id, r.source_format, r.title[:50], r.kind, fr_date(r.start_at), fr_date(r.end_at),
+        return f"Opportunités « creuser une fois » au {fmt_date(day)}\n{table}"
+    rows = [[r.id, r.source_format, r.title[:50], r.kind, fmt_date(r.start_at), fmt_date(r.end_at),
              ", ".join(r.insee) or "hors communes", WORK_STATUS_FR.get(r.status, r.status)]
             for r in frame.itertuples()]
     table = to_table(rows, ["Chantier", "Format", "Titre", "Type", "Début", "Fin", "Communes",
                             "Statut"])
-    return f"Travaux au {fr_date(day)} — {len(rows)} chantier(s)\n{table}"
+    return f"Travaux au {fmt_date(day)} — {len(rows)} chantier(s)\n{table}"
 
 
 STATUS_COLUMNS = [
@@ -206,17 +209,18 @@ def _status_table(result, day: dt.date) -> str:
     import pandas as pd
 
     from rollout.compliance import STATUS_LABELS_FR
-    from rollout.formatting import fr_date, fr_int, fr_share, to_table
+    from rollout.figures import fmt_date, fmt_int, fmt_share
+    from rollout.formatting import to_table
 
     def value(metric: str, number) -> str:
-        return fr_share(number) if metric.endswith("_share") else fr_int(number)
+        return fmt_share(number) if metric.endswith("_share") else fmt_int(number)
 
     rows = [
         [r.agreement_id, r.operator_code,
          "périmètre" if pd.isna(r.commune_insee) else r.commune_insee, r.metric,
-         fr_date(r.due_on), value(r.metric, r.target), value(r.metric, r.value_at_due),
-         fr_date(r.observed_on), STATUS_LABELS_FR.get(r.status, r.status),
-         fr_int(r.delay_days), fr_int(r.shortfall_premises), fr_date(r.projected_on)]
+         fmt_date(r.due_on), value(r.metric, r.target), value(r.metric, r.value_at_due),
+         fmt_date(r.observed_on), STATUS_LABELS_FR.get(r.status, r.status),
+         fmt_int(r.delay_days), fmt_int(r.shortfall_premises), fmt_date(r.projected_on)]
         for r in result.itertuples()
     ]
     table = to_table(
@@ -226,4 +230,4 @@ def _status_table(result, day: dt.date) -> str:
          "Date projetée"],
         right={5, 6, 9, 10},
     )
-    return f"Situation au {fr_date(day)} — {len(rows)} jalon(s)\n{table}"
+    return f"Situation au {fmt_date(day)} — {len(rows)} jalon(s)\n{table}"

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from rollout.cli.common import KNOWN_AT, Context, fail_on_bad_input, parse_date_option
+from rollout.figures import fmt_int
 
 
 @click.group("export")
@@ -72,7 +73,7 @@ def _make_report(obj: Context, kind: str, params: dict, as_of, output: Path, bui
                       os.environ.get("USER"))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(rendered.payload)
-    size = f"{len(rendered.payload):,}".replace(",", " ")
+    size = fmt_int(len(rendered.payload))
     click.echo(f"rapport {rendered.report_id} écrit : {output} ({size} octets)")
 
 
