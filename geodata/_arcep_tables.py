@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geodata.errors import InputError
+from geodata.limits import check_archive, check_lines, csv_problem, csv_rows
 from geodata.text import (
     clean_cell,
     detect_encoding,
@@ -67,6 +68,7 @@ def _load_tables(path: Path, file: str) -> list[_Table | None]:
 def _load_xlsx(path: Path, file: str) -> list[_Table | None]:
     import openpyxl
 
+    check_archive(path, file)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises assorted types on corrupt archives
@@ -89,6 +91,7 @@ def _load_xlsx(path: Path, file: str) -> list[_Table | None]:
 
 def _load_csv(path: Path, file: str) -> _Table | None:
     raw = path.read_bytes()
+    check_lines(raw, file)
     if not raw.strip():
         raise InputError.single(file, "the file is empty", code="empty_file")
     if b"\x00" in raw[:65536]:
@@ -105,12 +108,12 @@ def _load_csv(path: Path, file: str) -> _Table | None:
     try:
         return _take_table(file, _numbered(text, sniff_delimiter(header)))
     except csv.Error as exc:
-        raise InputError.single(file, f"malformed CSV: {exc}", code="unreadable") from None
+        raise csv_problem(exc, file, None) from None
 
 
 def _numbered(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Number CSV records by the line they start on, as an editor shows it."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv_rows(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
     for cells in reader:
         yield start, cells

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from geodata._commitments_template import REQUIRED_COLUMNS
 from geodata.errors import InputError
+from geodata.limits import check_archive, check_lines, csv_problem, csv_rows
 from geodata.text import (
     NUL_REASON,
     clean_cell,
@@ -51,6 +52,7 @@ def _find_header(name: str, rows: list[tuple[int, list[object]]]) -> tuple[int, 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[object]]]:
     data = _read_bytes(path)
+    check_lines(data, path.name)
     if not data.strip():
         raise InputError.single(path.name, "the file is empty", code="empty_file")
     encoding = detect_encoding(data)
@@ -64,7 +66,7 @@ def _csv_rows(path: Path) -> list[tuple[int, list[object]]]:
     if (line := nul_line(text)) is not None:
         raise InputError.single(path.name, NUL_REASON, code="bad_encoding", row=line)
     header = next((ln for ln in text.splitlines() if "agreement_id" in ln.lower()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(header, ";,\t"))
+    reader = csv_rows(io.StringIO(text, newline=""), delimiter=sniff_delimiter(header, ";,\t"))
     rows: list[tuple[int, list[object]]] = []
     start = 1
     try:
@@ -72,9 +74,7 @@ def _csv_rows(path: Path) -> list[tuple[int, list[object]]]:
             rows.append((start, list(cells)))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError.single(
-            path.name, f"malformed CSV: {exc}", code="malformed_csv", row=start
-        ) from None
+        raise csv_problem(exc, path.name, start) from None
     return rows
 
 
@@ -83,6 +83,7 @@ def _xlsx_rows(path: Path) -> list[tuple[int, list[object]]]:
     from openpyxl.utils.exceptions import InvalidFileException
 
     _read_bytes(path)  # a missing or unreadable file is reported like any other input
+    check_archive(path, path.name)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:

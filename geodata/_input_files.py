@@ -6,11 +6,11 @@ every reader that takes a file at once (works, WZDx, CIFS, ARCEP sites).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from geodata.errors import InputError
+from geodata.limits import parse_json
 from geodata.text import NUL_REASON, detect_encoding, nul_line
 
 
@@ -33,12 +33,4 @@ def load_json(path: Path) -> Any:
     text = data.decode(detect_encoding(data), errors="replace").lstrip("\ufeff")
     if (line := nul_line(text)) is not None:
         raise InputError.single(path.name, NUL_REASON, row=line, code="bad_encoding")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError.single(
-            path.name,
-            f"not valid JSON ({exc.msg}, column {exc.colno})",
-            row=exc.lineno,
-            code="bad_json",
-        ) from None
+    return parse_json(text, path.name)

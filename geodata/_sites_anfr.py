@@ -20,6 +20,7 @@ from geodata._sites_frame import (
     _Table,
 )
 from geodata.errors import InputError, ProblemCollector
+from geodata.limits import read_member
 from geodata.text import clean_cell, normalise_header, parse_decimal
 
 # Mobile network codes (MCC-MNC) of the four metropolitan operators, matched by name.
@@ -150,8 +151,10 @@ def _load_anfr_tables(path: Path) -> dict[str, _Table]:
                 for member in archive.namelist():
                     table = _table_name(member.rsplit("/", 1)[-1], wanted)
                     if table and table not in found:
-                        found[table] = (f"{path.name}:{member}", archive.read(member))
-        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
+                        label = f"{path.name}:{member}"
+                        found[table] = (label, read_member(archive, member, label))
+        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile, RuntimeError,
+                NotImplementedError) as exc:
             raise InputError.single(
                 path.name, f"unreadable zip archive ({exc})", code="bad_archive"
             ) from None

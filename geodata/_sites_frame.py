@@ -11,10 +11,12 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from geodata.errors import InputError, ProblemCollector
+from geodata.limits import check_lines, csv_problem, csv_rows
 from geodata.text import (
     NUL_REASON,
     clean_cell,
@@ -56,6 +58,7 @@ class _Table:
 
 def _parse_table(file: str, data: bytes, required: list[str], delimiter: str | None) -> _Table:
     """Decode and split a delimited text table; header names are kept as written (stripped)."""
+    check_lines(data, file)
     if not data.strip():
         raise InputError.single(file, "empty file", code="empty_file")
     text = data.decode(detect_encoding(data[: 1 << 20]), errors="replace").lstrip("\ufeff")
@@ -64,7 +67,14 @@ def _parse_table(file: str, data: bytes, required: list[str], delimiter: str | N
     if (line := nul_line(text)) is not None:
         raise InputError.single(file, NUL_REASON, row=line, code="bad_encoding")
     sep = delimiter or sniff_delimiter(text.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    reader = csv_rows(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        return _table_rows(file, reader, required)
+    except csv.Error as exc:
+        raise csv_problem(exc, file, reader.line_num) from None
+
+
+def _table_rows(file: str, reader: Any, required: list[str]) -> _Table:
     header = [clean_cell(h) for h in next(reader)]
     while header and header[-1] == "":
         header.pop()  # a trailing separator at the end of every line

@@ -20,6 +20,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import MultiPolygon, Polygon
 
 from geodata.errors import InputError, ProblemCollector
+from geodata.limits import check_archive
 from geodata.text import NUL_REASON, normalise_insee, nul_line, parse_count
 
 # Candidate field names, matched case-insensitively, in order of preference.
@@ -137,6 +138,7 @@ def _source(path: Path, file: str, layer: str | None) -> tuple[str, str | None]:
                            if m.lower().endswith(VECTOR_SUFFIXES) and "__MACOSX" not in m]
         except zipfile.BadZipFile:
             raise InputError.single(file, "not a readable zip archive", code="unreadable") from None
+        check_archive(path, file)
         if layer is not None:
             members = [m for m in members if Path(m).stem == layer] or members
         if not members:

@@ -12,7 +12,6 @@ their public names are importable from here.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections import Counter
@@ -40,6 +39,7 @@ from geodata._premises_values import (
     status_key,
 )
 from geodata.errors import InputError
+from geodata.limits import csv_field_limit, csv_rows
 from geodata.operator_codes import is_code, refusal
 from geodata.text import NUL_REASON, detect_encoding, nul_line
 
@@ -269,8 +269,11 @@ def open_premises(
     if (line := nul_line(sample.decode(encoding, errors="replace"))) is not None:
         raise InputError.single(path.name, NUL_REASON, row=line, code="bad_encoding")
     header_line = sample.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
+    if len(header_line) >= csv_field_limit() or b"\n" not in sample and len(sample) == 1 << 20:
+        raise InputError.single(path.name, "the first line is longer than 1 MB: not a header "
+                                "row (a one-line or binary file?)", row=1, code="too_large")
     delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    header = next(csv_rows([header_line], delimiter=delimiter))
     fmt, columns = _detect_format(path.name, header)
     if as_of is None:
         as_of = as_of_from_name(path.name, fmt)

@@ -70,6 +70,7 @@ from geodata._works_frame import (
     works_frame,
 )
 from geodata.errors import InputError, ProblemCollector
+from geodata.limits import check_lines, csv_problem, csv_rows
 from geodata.text import (
     NUL_REASON,
     clean_cell,
@@ -208,10 +209,11 @@ Row = tuple[int, dict[str, str], BaseGeometry | None]
 
 def _csv_rows(path: Path) -> list[Row]:
     data = read_input_bytes(path)
+    check_lines(data, path.name)
     text = data.decode(detect_encoding(data[: 1 << 20]), errors="replace").lstrip("\ufeff")
     if (line := nul_line(text)) is not None:
         raise InputError.single(path.name, NUL_REASON, row=line, code="bad_encoding")
-    reader = csv.reader(
+    reader = csv_rows(
         io.StringIO(text, newline=""), delimiter=sniff_delimiter(text.split("\n", 1)[0])
     )
     try:
@@ -224,9 +226,7 @@ def _csv_rows(path: Path) -> list[Row]:
             if any(c.strip() for c in row)
         ]
     except csv.Error as exc:
-        raise InputError.single(
-            path.name, f"unreadable CSV ({exc})", row=reader.line_num, code="bad_csv"
-        ) from None
+        raise csv_problem(exc, path.name, reader.line_num) from None
     return rows
 
 
@@ -423,7 +423,7 @@ def _geometry_from_columns(
                 lat, lon = (float(v) for v in raw.replace(";", ",").split(","))
                 return Point(lon, lat)
             return Point(float(raw.replace(",", ".")), float(get("lat").replace(",", ".")))
-        except (ValueError, TypeError, KeyError, AttributeError, ShapelyError):
+        except (ValueError, TypeError, KeyError, AttributeError, ShapelyError, RecursionError):
             problems.add(f"unreadable {key} geometry", row=number, column=key, value=raw)
             return None
     return None

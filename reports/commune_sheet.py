@@ -131,6 +131,10 @@ def build_from(snapshot: data.Snapshot, session: Session, insee: str,
 
     facts.append((tr("Signalements en cours"), open_counts(session).get(insee, 0), "int"))
     facts.extend(common.known_at_facts(tr))
+    works = data.upcoming_works(session, insee, as_of)
+    if not len(works):
+        facts.append((tr("Travaux publics en cours ou à venir"), tr("aucun chantier prévu"),
+                      "text"))
     blocks: list = [Facts(facts, name=tr("Commune")), _commitments(snapshot, insee, tr)]
     warnings = _early_warnings(snapshot, session, insee, tr)
     if warnings is not None:
@@ -142,7 +146,6 @@ def build_from(snapshot: data.Snapshot, session: Session, insee: str,
             Column("sites", tr("Sites"), "int", 1)],
             [[snapshot.operators.get(r.operator_code, r.operator_name), int(r.sites)]
              for r in sites.itertuples()]))
-    works = data.upcoming_works(session, insee, as_of)
     if len(works):
         blocks.append(Table(tr("Travaux"), tr("Travaux publics en cours ou à venir"), [
             Column("title", tr("Chantier"), "text", 3),

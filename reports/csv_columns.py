@@ -14,6 +14,7 @@ import pandas as pd
 from reports import common
 from reports.i18n import FRENCH, Words
 from reports.model import Column, Table
+from rollout.frames import concat_rows
 
 # (key, kind, French description): the CSV header is the key.
 COLUMNS: list[tuple[str, str, str]] = [
@@ -79,7 +80,7 @@ def rows_table(own: pd.DataFrame, breakdown: pd.DataFrame, names: dict[str, str]
         _scope(breakdown, "perimeter_commune"),
         _scope(own[own["commune_insee"].notna()], "commune"),
     ]
-    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    frame = concat_rows(parts)
     order = {"perimeter": 0, "perimeter_commune": 1, "commune": 2}
     if len(frame):
         frame = frame.assign(_o=frame["scope"].map(order)).sort_values(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rollout import assessment, compliance, indicators, queries
+from rollout.frames import concat_rows
 from rollout.models import ImportBatch, Operator
 
 BATCH_COLUMNS = ["batch_id", "kind", "file_name", "sha256", "imported_at", "rows_read",
@@ -92,7 +93,7 @@ def trajectory(
         parts.append(own[columns])
         if breakdown:
             parts.append(per_commune[columns])
-    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    frame = concat_rows(parts, columns)
     frame = frame[frame["achieved_on"].notna() & frame["achieved_value"].notna()]
     return frame.drop_duplicates(["milestone_id", "commune_insee", "achieved_on"]).sort_values(
         ["milestone_id", "commune_insee", "achieved_on"], na_position="first", ignore_index=True)

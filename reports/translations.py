@@ -388,6 +388,7 @@ EN: dict[str, str] = {
     "Plus long retard (jours)": "Longest delay (days)",
     "Chantier": "Project",
     "Travaux publics en cours ou à venir": "Public works ongoing or planned",
+    "aucun chantier prévu": "no works planned",
     "Couleurs de la carte : situation la plus défavorable des engagements de chaque commune.":
         "Map colours: least favourable status of each municipality's commitments.",
     "Sources (fichiers importés) : {files}. Rapport {rid}, situation au {day}.":

@@ -103,6 +103,9 @@ def coverage_areas(
     return result
 
 
+SHARE_COLUMNS = ["insee", "operator_code", "as_of", "covered", "premises", "share", "method"]
+
+
 def coverage_share(
     coverage: gpd.GeoDataFrame,
     communes_gdf: gpd.GeoDataFrame,
@@ -158,9 +161,7 @@ def coverage_share(
                     "method": method,
                 }
             )
-    return pd.DataFrame(
-        rows, columns=["insee", "operator_code", "as_of", "covered", "premises", "share", "method"]
-    )
+    return pd.DataFrame(rows, columns=SHARE_COLUMNS)
 
 
 def _premises_inside(

@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rollout import coverage, gaps, known_at, queries
+from rollout.frames import concat_rows
 from rollout.models import ImportBatch, PremisesPoint, PublicWork, PublicWorkCommune, RadioSite
 from rollout.works_analysis import conflicts, dig_once, work_status, works_near_sites
 
@@ -177,7 +178,7 @@ def _shares(
             rest.assign(population=rest["population"].astype(float).fillna(0.0)),
             operators=operators,
         ))
-    shares = pd.concat(parts, ignore_index=True)
+    shares = concat_rows(parts, coverage.SHARE_COLUMNS)
     return shares.sort_values(["insee", "operator_code"], ignore_index=True)
 
 

@@ -1,4 +1,4 @@
-"""`rollout export gpkg`: the GeoPackage opens with GDAL and holds every non-empty layer."""
+"""`rollout export gpkg`: the GeoPackage opens with GDAL and holds every layer (empty too)."""
 
 from __future__ import annotations
 

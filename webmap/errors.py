@@ -28,8 +28,11 @@ def init_app(app: Flask) -> None:
     """Register the handlers."""
 
     @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> tuple[Response, int]:
-        return jsonify({"error": exc.message, "parameter": exc.parameter}), exc.status
+    def _api_error(exc: ApiError) -> tuple[Response | str, int]:
+        if _wants_json():
+            return jsonify({"error": exc.message, "parameter": exc.parameter}), exc.status
+        return render_template("error.html", title=translate("Requête invalide"),
+                               message=exc.message), exc.status
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> tuple[Response | str, int]:
@@ -55,7 +58,8 @@ def init_app(app: Flask) -> None:
     def _other(exc: HTTPException) -> tuple[Response | str, int]:
         if _wants_json():
             return jsonify({"error": exc.description, "parameter": None}), exc.code or 500
-        return render_template("error.html", title=exc.name, message=exc.description), (
+        title = translate("Requête invalide") if exc.code == 400 else exc.name
+        return render_template("error.html", title=title, message=exc.description), (
             exc.code or 500)
 
 

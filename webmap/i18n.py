@@ -90,6 +90,7 @@ EN: dict[str, str] = {
     "Motif": "Reason",
     "Aucun import.": "No import.",
     "Page introuvable": "Page not found",
+    "Requête invalide": "Bad request",
     "Cette page n'existe pas.": "This page does not exist.",
     "Commune inconnue": "Unknown municipality",
     "Opérateur inconnu": "Unknown operator",

@@ -7,16 +7,12 @@ import math
 import re
 from collections.abc import Mapping
 
+from rollout.dates import AS_OF_MAX as AS_OF_MAX
+from rollout.dates import AS_OF_MIN as AS_OF_MIN
+from rollout.dates import reference_date
 from webmap.errors import ApiError
 
 LIMIT_MAX = 10_000
-# Dates past 2100 overflow date arithmetic (trend projections, quarter ends) and the ZIP
-# timestamps of XLSX reports (DOS dates end in 2107): refuse them with a 400 instead.
-AS_OF_MIN = dt.date(1900, 1, 1)
-AS_OF_MAX = dt.date(2100, 12, 31)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 ZOOM_MAX = 22
 
 
@@ -26,20 +22,14 @@ def today() -> dt.date:
 
 
 def as_of(args: Mapping[str, str]) -> dt.date:
-    """``as_of=YYYY-MM-DD``; today when absent."""
+    """``as_of`` (:func:`rollout.dates.reference_date`'s forms and range); today when absent."""
     raw = args.get("as_of")
     if raw is None or raw == "":
         return today()
-    if not _ISO_DATE.match(raw):
-        raise ApiError("as_of", f"as_of was {raw!r}; expected a date written YYYY-MM-DD")
     try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError("as_of", f"as_of was {raw!r}, which is not a calendar date") from None
-    if not AS_OF_MIN <= day <= AS_OF_MAX:
-        raise ApiError("as_of", f"as_of was {raw!r}; expected a date from {AS_OF_MIN} to "
-                                f"{AS_OF_MAX}")
-    return day
+        return reference_date(raw)
+    except ValueError as exc:
+        raise ApiError("as_of", f"as_of: {exc}") from None
 
 
 def limit(args: Mapping[str, str]) -> int | None:

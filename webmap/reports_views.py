@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, current_app, request
 
 from geodata.errors import InputError
 from rollout import audit, known_at
+from rollout.dates import reference_date
 from rollout.db import session_scope
 from webmap import ratelimit
 from webmap.auth import allowed, current_user, requires, write_after
 from webmap.disposition import content_disposition
 from webmap.i18n import current_language, translate
 from webmap.page_cache import respond
-from webmap.params import AS_OF_MAX, AS_OF_MIN
 
 reports_bp = Blueprint("reports", __name__)
 
@@ -39,24 +38,18 @@ MIMETYPES = {
     "html": "text/html",
     "zip": "application/zip",
 }
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _as_of(name: str = "as_of") -> dt.date:
-    """``?as_of=YYYY-MM-DD``, today (UTC) when absent; 400 naming the parameter otherwise."""
+    """``?as_of=`` (:func:`rollout.dates.reference_date`'s forms and range), today (UTC) when
+    absent; 400 naming the parameter otherwise."""
     raw = request.args.get(name, "")
     if raw == "":
         return dt.datetime.now(dt.UTC).date()
     try:
-        if not _ISO_DATE.match(raw):
-            raise ValueError
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        abort(400, description=f"{name} was {raw!r}; expected a calendar date written YYYY-MM-DD")
-    if not AS_OF_MIN <= day <= AS_OF_MAX:
-        abort(400, description=f"{name} was {raw!r}; expected a date from {AS_OF_MIN} to "
-                               f"{AS_OF_MAX}")
-    return day
+        return reference_date(raw)
+    except ValueError as exc:
+        abort(400, description=f"{name}: {exc}")
 
 
 def _known_at() -> dt.date | None:

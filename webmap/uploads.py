@@ -79,6 +79,8 @@ def _check_json(name: str, head: bytes, whole: bool) -> None:
     if whole:
         try:
             json.loads(text)
+        except RecursionError:
+            return  # the importer refuses it within ROLLOUT_JSON_MAX_DEPTH, and journals it
         except json.JSONDecodeError as exc:
             raise _refuse(name, f"not valid JSON: {exc.msg} at line {exc.lineno}, "
                                 f"column {exc.colno}") from None

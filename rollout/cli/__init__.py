@@ -6,6 +6,8 @@ traceback: one line per problem on stderr (file, row, column, value, reason).
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from rollout.cli import admin, alerts, challenges, imports, listings, publishing, reporting, web
@@ -13,7 +15,25 @@ from rollout.cli.common import Context
 from rollout.config import default_database_url
 
 
-@click.group()
+class OneLineErrors(click.Group):
+    """A group whose usage errors are one stderr line (command, option, value, reason)."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("interrompu", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            where = exc.ctx.command_path if getattr(exc, "ctx", None) else "rollout"
+            message = " ".join(exc.format_message().split())
+            click.echo(f"{where}: {message}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=OneLineErrors)
 @click.option(
     "--database", "database_url", envvar="ROLLOUT_DATABASE_URL", default=None,
     help="sqlite:///file.sqlite (SpatiaLite, default ./rollout.sqlite) or postgresql+psycopg://…",

@@ -104,12 +104,12 @@ def parse_date_option(value: str | None, name: str) -> dt.date | None:
     """Parse a date option's value, or say which option was wrong (exit 2)."""
     if value is None:
         return None
-    from geodata.text import parse_date
+    from rollout.dates import reference_date
 
     try:
-        return parse_date(value)
+        return reference_date(value)
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r}: {exc}", param_hint=name) from None
+        raise click.BadParameter(str(exc), param_hint=name) from None
 
 
 def echo_outcome(outcome, database_url: str | None = None) -> None:

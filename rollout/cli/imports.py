@@ -45,20 +45,44 @@ def import_arcep(obj: Context, file: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a documented template (.csv or .xlsx) to this path instead.")
+@click.option("--force", is_flag=True, help="With --template: overwrite an existing file.")
 @click.pass_obj
 @fail_on_bad_input
-def import_commitments(obj: Context, file: Path | None, template: Path | None) -> None:
+def import_commitments(obj: Context, file: Path | None, template: Path | None,
+                       force: bool) -> None:
     """Agreements, perimeters and milestones (CSV or XLSX template, FORMATS.md §4)."""
     if template is not None:
-        from geodata.commitments import write_template
-
-        click.echo(f"modèle écrit : {write_template(template)}")
+        if file is not None:
+            raise click.UsageError("give a FILE to import or --template PATH, not both")
+        _write_template(template, force)
         return
     if file is None:
         raise click.UsageError("give a FILE to import, or --template PATH")
+    if force:
+        raise click.UsageError("--force only applies to --template")
     from rollout.importers import commitments
 
     echo_outcome(commitments.load(obj.engine, file), obj.database_url)
+
+
+def _write_template(path: Path, force: bool) -> None:
+    from geodata.commitments import write_template
+
+    hint = "--template"
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter(f"{str(path)!r}: expected a file name ending in .csv or .xlsx",
+                                 param_hint=hint)
+    if not path.parent.is_dir():
+        raise click.BadParameter(f"{str(path)!r}: folder {str(path.parent)!r} does not exist",
+                                 param_hint=hint)
+    if path.exists() and not force:
+        raise click.BadParameter(f"{str(path)!r} already exists (add --force to overwrite it)",
+                                 param_hint=hint)
+    try:
+        written = write_template(path)
+    except OSError as exc:
+        raise click.BadParameter(f"{str(path)!r}: {exc.strerror}", param_hint=hint) from None
+    click.echo(f"modèle écrit : {written}")
 
 
 @import_group.command("premises")

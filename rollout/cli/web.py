@@ -17,7 +17,7 @@ _PUBLIC_HELP = ("Public mode: anonymous visitors see the map, commune pages and 
 @click.command()
 @click.option("--serve", is_flag=True, help="Serve the map once the demo database is built.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--public/--private", default=True, show_default=True, help=_PUBLIC_HELP)
 @click.pass_obj
 @fail_on_bad_input
@@ -35,7 +35,7 @@ def demo(obj: Context, serve: bool, host: str, port: int, public: bool) -> None:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Worker processes (gunicorn). Default: the number of CPU cores.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1),

@@ -35,14 +35,13 @@ def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def layers_for_export(session: Session, as_of: dt.date) -> dict[str, gpd.GeoDataFrame]:
-    """Commune boundaries (full resolution) with their figures, then every non-empty overlay."""
+    """Commune boundaries (full resolution) with their figures, then every overlay, empty ones
+    included: a QGIS project built on the export finds the same layers whatever is loaded."""
     boundaries = queries.communes(session, geometry=True)[["insee", "geometry"]]
     figures = data.figures(session, as_of)
     out = {"communes": boundaries.merge(figures, on="insee", how="left")}
     for name, item in LAYERS.items():
-        frame = item.read(session, as_of)
-        if len(frame):
-            out[name] = frame
+        out[name] = item.read(session, as_of)
     return out
 
 

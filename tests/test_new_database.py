@@ -1,0 +1,161 @@
+"""A database filled step by step (issue 14 items 1, 2, 4, 5, 7, 12): no crash where data is
+missing, one rule for dates on the CLI and the web, `serve` and `--template` refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from rollout.cli import main
+from rollout.dates import reference_date
+from tests.builders import SQUARE_A, SQUARE_B, write_communes
+from tests.web_login import sign_in
+from webmap import create_app
+
+
+def _cli(url: str, *args: str):
+    return CliRunner().invoke(main, ["--database", url, *args])
+
+
+@pytest.fixture
+def communes_url(db_url, tmp_path) -> str:
+    """A database holding two communes and nothing else."""
+    path = write_communes(tmp_path / "c.geojson", {"59001": ("Alpha", SQUARE_A),
+                                                   "59002": ("Beta", SQUARE_B)})
+    result = _cli(db_url, "import", "communes", str(path))
+    assert result.exit_code == 0, result.output
+    return db_url
+
+
+@pytest.fixture
+def web(communes_url):
+    app = create_app({"DATABASE_URL": communes_url, "TESTING": True, "SECRET_KEY": "test"})
+    client = app.test_client()
+    sign_in(client, "admin")
+    yield client
+    app.extensions["rollout_engine"].dispose()
+
+
+def test_commune_sheet_without_works_says_none_are_planned(communes_url, tmp_path, web):
+    target = tmp_path / "sheet.html"
+    result = _cli(communes_url, "report", "commune", "59001", "--format", "html",
+                  "--output", str(target))
+    assert result.exit_code == 0, result.output
+    assert "aucun chantier prévu" in target.read_text(encoding="utf-8")
+    page = web.get("/communes/59001/sheet.html?as_of=2024-01-01")
+    assert page.status_code == 200
+    assert "aucun chantier prévu" in page.get_data(as_text=True)
+    english = web.get("/communes/59001/sheet.html?as_of=2024-01-01&lang=en")
+    assert "no works planned" in english.get_data(as_text=True)
+
+
+def test_geopackage_of_a_database_without_overlays_has_every_layer_empty(communes_url,
+                                                                         tmp_path, web):
+    target = tmp_path / "x.gpkg"
+    result = _cli(communes_url, "export", "gpkg", str(target))
+    assert result.exit_code == 0, result.output
+    layers = dict(pyogrio.list_layers(target).tolist())
+    assert {"communes", "gaps", "gap_hexagons", "sites", "works", "gaps_5g"} <= set(layers)
+    assert pyogrio.read_info(target, layer="communes")["features"] == 2
+    assert pyogrio.read_info(target, layer="sites")["features"] == 0
+    response = web.get("/export.gpkg")
+    assert response.status_code == 200
+    assert response.data[:16] == b"SQLite format 3\x00"
+    gaps = web.get("/api/gaps_5g")
+    assert gaps.status_code == 200
+    assert gaps.get_json()["features"] == []
+
+
+@pytest.mark.parametrize("value", ["2020-12-31", "31/12/2020", "1900-01-01", "2100-12-31"])
+def test_reference_dates_accept_the_same_forms(value):
+    assert reference_date(value) in {dt.date(2020, 12, 31), dt.date(1900, 1, 1),
+                                     dt.date(2100, 12, 31)}
+
+
+FAR = ["9999-12-31", "2108-01-01", "2101-01-01", "1899-12-31", "31/02/2020", "2020-12-31T00",
+       "20201231"]
+
+
+@pytest.mark.parametrize("value", FAR)
+def test_far_or_malformed_dates_are_refused_alike_by_cli_and_web(communes_url, web, tmp_path,
+                                                                 value):
+    for args in (["report", "council", "--format", "xlsx", "--output", str(tmp_path / "c.x")],
+                 ["report", "commune", "59001", "--format", "html", "--output",
+                  str(tmp_path / "s.html")],
+                 ["works", "--dig-once"], ["export", "gpkg", str(tmp_path / "x.gpkg")],
+                 ["status"], ["communes"]):
+        result = _cli(communes_url, *args, "--as-of", value)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.count("\n") == 1 and "--as-of" in result.stderr
+    for path in ("/api/communes", "/communes", "/council.xlsx", "/communes/59001/sheet.pdf",
+                 "/export.gpkg"):
+        response = web.get(f"{path}?as_of={value}")
+        assert response.status_code == 400, path
+    assert not (tmp_path / "c.x").exists()
+
+
+def test_french_dates_are_accepted_on_the_web_as_on_the_cli(communes_url, web):
+    iso = web.get("/api/communes?as_of=2020-12-31").get_json()
+    french = web.get("/api/communes?as_of=31/12/2020").get_json()
+    assert french["as_of"] == iso["as_of"] == "2020-12-31"
+    assert _cli(communes_url, "status", "--as-of", "31/12/2020").exit_code == 0
+
+
+def test_html_pages_answer_a_bad_date_with_the_error_page_and_the_api_with_json(web):
+    page = web.get("/communes?as_of=2020-13-01")
+    assert page.status_code == 400 and page.mimetype == "text/html"
+    assert "Requête invalide" in page.get_data(as_text=True)
+    api = web.get("/api/communes?as_of=2020-13-01")
+    assert api.status_code == 400 and api.get_json()["parameter"] == "as_of"
+    sheet = web.get("/communes/59001/sheet.pdf?as_of=2020-13-01")
+    assert sheet.status_code == 400 and sheet.mimetype == "text/html"
+    assert "2020-13-01" in sheet.get_data(as_text=True)
+
+
+def _busy_port() -> tuple[socket.socket, int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock, sock.getsockname()[1]
+
+
+def test_serve_refuses_bad_addresses_and_settings_in_one_line(communes_url, monkeypatch):
+    sock, port = _busy_port()
+    try:
+        cases = [(["--port", "99999"], "99999"), (["--port", str(port)], "in use"),
+                 (["--host", "999.1.1.1", "--port", str(port)], "999.1.1.1")]
+        for args, expected in cases:
+            result = _cli(communes_url, "serve", *args)
+            assert result.exit_code == 2, result.output
+            assert result.stderr.count("\n") == 1 and expected in result.stderr
+            assert "carte servie" not in result.output
+    finally:
+        sock.close()
+    monkeypatch.setenv("ROLLOUT_TRUSTED_PROXIES", "abc")
+    result = _cli(communes_url, "serve", "--port", "1")
+    assert result.exit_code == 2
+    assert "ROLLOUT_TRUSTED_PROXIES" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_commitments_template_refusals_and_overwrite(tmp_path, db_url):
+    template = tmp_path / "modele.csv"
+    refused = [(["--template", str(tmp_path / "t.txt")], ".csv or .xlsx"),
+               (["--template", str(tmp_path / "missing" / "t.csv")], "does not exist"),
+               ([str(tmp_path / "f.csv"), "--template", str(template)], "not both")]
+    for args, expected in refused:
+        result = _cli(db_url, "import", "commitments", *args)
+        assert result.exit_code == 2 and expected in result.stderr, result.output
+        assert result.stderr.count("\n") == 1
+    assert not template.exists()
+    assert _cli(db_url, "import", "commitments", "--template", str(template)).exit_code == 0
+    template.write_text("mine", encoding="utf-8")
+    again = _cli(db_url, "import", "commitments", "--template", str(template))
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    assert template.read_text(encoding="utf-8") == "mine"
+    forced = _cli(db_url, "import", "commitments", "--template", str(template), "--force")
+    assert forced.exit_code == 0
+    assert template.read_text(encoding="utf-8").startswith("agreement_id")
