@@ -94,7 +94,10 @@ def read_member(archive: zipfile.ZipFile, name: str, label: str) -> bytes:
 
 def check_archive(path: Path, file: str) -> None:
     """Inflate every member of the zip ``path`` (discarding it) within the caps, before a
-    library that trusts the archive (openpyxl, GDAL) opens it."""
+    library that trusts the archive (openpyxl, GDAL) opens it; a file that is no zip at all
+    is left to that library to refuse in its own words."""
+    if not zipfile.is_zipfile(path):
+        return
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():

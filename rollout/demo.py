@@ -188,6 +188,24 @@ def _load_commitments(
         yield premises.load(engine, ipe, synthetic=True).describe()
 
 
+def imported_batches(engine: Engine) -> int:
+    """How many batches of the database are not the demo's own (0 without a schema yet): a
+    demo database can be built again, real data must not get synthetic batches unasked."""
+    from sqlalchemy import func, inspect, select
+
+    from rollout.db import session_scope
+    from rollout.models import ImportBatch
+
+    if not inspect(engine).has_table(ImportBatch.__tablename__):
+        return 0
+    real = [COMMUNES_FILE.name, ARCEP_INFO_FILE.name, ARCEP_FTTH_FILE.name]
+    with session_scope(engine) as session:
+        return int(session.scalar(
+            select(func.count(ImportBatch.id))
+            .where(ImportBatch.synthetic.is_(False), ImportBatch.file_name.not_in(real))
+        ) or 0)
+
+
 def build_demo(engine: Engine, inputs_folder: Path | None = None) -> Iterator[str]:
     """Create the schema, load the real files, write and load the synthetic continuation.
 

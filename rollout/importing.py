@@ -26,11 +26,14 @@ from sqlalchemy.orm import Session
 from geodata.errors import InputError, Problem, ProblemCollector
 from rollout import audit, evidence, progress
 from rollout.db import session_scope
-from rollout.models import ImportBatch, ImportError_
+from rollout.models import Commune, ImportBatch, ImportError_
 
 _log = logging.getLogger(__name__)
 
 KINDS = ("communes", "arcep", "premises", "commitments", "sites", "works")
+# Figures of communes that are not loaded are skipped: before any commune, such a file
+# would load nothing and then count as "already imported" (issue 14 item 6).
+NEEDS_COMMUNES = ("arcep", "premises", "sites")
 
 
 @dataclass
@@ -113,7 +116,7 @@ def find_loaded(session: Session, kind: str, sha256: str) -> ImportBatch | None:
     return session.scalar(
         select(ImportBatch)
         .where(ImportBatch.kind == kind, ImportBatch.sha256 == sha256)
-        .where(ImportBatch.status == "loaded")
+        .where(ImportBatch.status == "loaded", ImportBatch.rows_loaded > 0)
         .order_by(ImportBatch.id)
         .limit(1)
     )
@@ -160,6 +163,10 @@ def run_import(
     started = _utcnow()
     try:
         with session_scope(engine, write=True, on_wait=on_wait) as session:
+            if kind in NEEDS_COMMUNES and session.scalar(select(Commune.insee).limit(1)) is None:
+                raise InputError.single(
+                    name, "no commune is loaded: import the communes first (rollout import "
+                          "communes FILE)", code="no_communes")
             existing = find_loaded(session, kind, sha256)
             if existing is not None:
                 outcome = ImportOutcome(

@@ -4,6 +4,7 @@ missing, one rule for dates on the CLI and the web, `serve` and `--template` ref
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
 
 import pyogrio
@@ -159,3 +160,28 @@ def test_commitments_template_refusals_and_overwrite(tmp_path, db_url):
     forced = _cli(db_url, "import", "commitments", "--template", str(template), "--force")
     assert forced.exit_code == 0
     assert template.read_text(encoding="utf-8").startswith("agreement_id")
+
+
+def test_figures_before_any_commune_are_refused_and_never_block_a_later_import(db_url,
+                                                                              tmp_path):
+    from tests.partial_states import input_files
+
+    files = input_files(tmp_path / "in")
+    for kind in ("arcep", "premises", "sites"):
+        refused = _cli(db_url, "import", kind, str(files[kind]))
+        assert refused.exit_code == 2, refused.output
+        assert "import the communes first" in refused.stderr
+    history = _cli(db_url, "imports", "--format", "json")
+    assert [b["status"] for b in json.loads(history.output)] == ["rejected"] * 3
+    assert _cli(db_url, "import", "communes", str(files["communes"])).exit_code == 0
+    loaded = _cli(db_url, "import", "arcep", str(files["arcep"]))
+    assert loaded.exit_code == 0 and "déjà importé" not in loaded.output
+    assert "2 chargées" in loaded.output
+
+
+def test_demo_refuses_a_database_holding_real_data(communes_url):
+    refused = _cli(communes_url, "demo")
+    assert refused.exit_code == 2
+    assert "--into-existing" in refused.stderr and refused.stderr.count("\n") == 1
+    history = json.loads(_cli(communes_url, "imports", "--format", "json").output)
+    assert len(history) == 1

@@ -19,12 +19,20 @@ _PUBLIC_HELP = ("Public mode: anonymous visitors see the map, commune pages and 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--public/--private", default=True, show_default=True, help=_PUBLIC_HELP)
+@click.option("--into-existing", is_flag=True,
+              help="Add the demo's synthetic batches to a database that already holds data.")
 @click.pass_obj
 @fail_on_bad_input
-def demo(obj: Context, serve: bool, host: str, port: int, public: bool) -> None:
+def demo(obj: Context, serve: bool, host: str, port: int, public: bool,
+         into_existing: bool) -> None:
     """Build the demo database: real MEL communes and ARCEP 2017-2018, synthetic after."""
-    from rollout.demo import build_demo
+    from rollout.demo import build_demo, imported_batches
 
+    held = imported_batches(obj.creator)
+    if held and not into_existing:
+        raise click.UsageError(
+            f"the database already holds {held} import batch(es) of its own: the demo would "
+            "mix its synthetic data with them; use an empty database, or add --into-existing")
     for line in build_demo(obj.creator):
         click.echo(line)
     if serve:
