@@ -279,8 +279,12 @@ def _ogr_rows(path: Path) -> list[Row]:
     try:
         frame = pyogrio.read_dataframe(path, datetime_as_string=True)
     except Exception as exc:  # pyogrio raises many GDAL error types for unreadable files
+        message = str(exc)
+        if "not recognized as" in message or "supported file format" in message:
+            # GDAL's own words name the server's path and advise on driver prefixes.
+            message = "not a format GDAL reads: expected GeoJSON, GeoPackage, CSV, WZDx or CIFS"
         raise InputError.single(
-            path.name, f"unreadable vector file ({str(exc)[:120]})", code="unreadable"
+            path.name, f"unreadable vector file ({message[:120]})", code="unreadable"
         ) from None
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs(4326)

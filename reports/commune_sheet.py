@@ -12,6 +12,7 @@ from geodata.errors import InputError
 from reports import charts, common, data
 from reports.i18n import FRENCH, Words
 from reports.model import Column, Document, Facts, Figure, Paragraph, Section, Table, report_id
+from rollout.known_codes import known_list
 
 YEAR = dt.timedelta(days=365)
 MAX_WORKS = 5
@@ -20,11 +21,9 @@ MAX_WORKS = 5
 def _commune(snapshot: data.Snapshot, insee: str) -> pd.Series:
     match = snapshot.communes[snapshot.communes["insee"] == insee.strip()]
     if match.empty:
-        examples = ", ".join(snapshot.communes["insee"].head(3))
-        raise InputError.single(
-            "INSEE", f"unknown commune {insee!r}; expected one of the "
-                     f"{len(snapshot.communes)} INSEE codes loaded (e.g. {examples})",
-            code="unknown_commune")
+        known = known_list(sorted(snapshot.communes["insee"]), "commune")
+        raise InputError.single("INSEE", f"unknown commune {insee!r}; {known}",
+                                code="unknown_commune")
     return match.iloc[0]
 
 
@@ -168,7 +167,8 @@ def build_from(snapshot: data.Snapshot, session: Session, insee: str,
     rid = report_id("commune-sheet", insee, as_of.isoformat(), *hashes)
     blocks.append(Paragraph(tr(
         "Sources (fichiers importés) : {files}. Rapport {rid}, situation au {day}.",
-        files=", ".join(batches["file_name"]), rid=rid, day=tr.date(as_of)), "small"))
+        files=", ".join(batches["file_name"]) or tr("aucun fichier importé"), rid=rid,
+        day=tr.date(as_of)), "small"))
     warning = common.synthetic_warning(batches, tr, list_files=False)
     if warning:
         blocks.insert(0, warning)

@@ -393,6 +393,7 @@ EN: dict[str, str] = {
         "Map colours: least favourable status of each municipality's commitments.",
     "Sources (fichiers importés) : {files}. Rapport {rid}, situation au {day}.":
         "Sources (imported files): {files}. Report {rid}, as of {day}.",
+    "aucun fichier importé": "no imported file",
     "Fibre et engagements des opérateurs : situation au {day}":
         "Fibre and operators' commitments: status as of {day}",
     "En bref": "At a glance",

@@ -80,9 +80,12 @@ class ImportOutcome:
             )
         rejected = (f", {self.rows_rejected} rejetées (détail dans le journal des imports)"
                     if self.rows_rejected else "")
+        # A communes re-import skips the communes it already holds unchanged: say so.
+        skipped = ("inchangées" if self.rows_skipped
+                   and self.summary.get("unchanged") == self.rows_skipped else "ignorées")
         return (
             f"{self.file_name} : lot {self.batch_id} importé — {self.rows_read} lignes lues, "
-            f"{self.rows_loaded} chargées, {self.rows_skipped} ignorées{rejected}"
+            f"{self.rows_loaded} chargées, {self.rows_skipped} {skipped}{rejected}"
         )
 
 

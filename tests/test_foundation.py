@@ -112,7 +112,7 @@ def test_new_boundary_file_records_a_version(db_url, tmp_path):
     changed.write_text(json.dumps(data), encoding="utf-8")
     result = run(db_url, "import", "communes", str(changed))
     assert result.exit_code == 0, result.output
-    assert "95 lignes lues, 1 chargées, 94 ignorées" in result.output
+    assert "95 lignes lues, 1 chargées, 94 inchangées" in result.output
     engine = make_engine(db_url)
     with session_scope(engine) as session:
         versions = session.scalars(

@@ -46,7 +46,9 @@ def test_commune_sheet_without_works_says_none_are_planned(communes_url, tmp_pat
     result = _cli(communes_url, "report", "commune", "59001", "--format", "html",
                   "--output", str(target))
     assert result.exit_code == 0, result.output
-    assert "aucun chantier prévu" in target.read_text(encoding="utf-8")
+    sheet = target.read_text(encoding="utf-8")
+    assert "aucun chantier prévu" in sheet
+    assert "Sources (fichiers importés) : aucun fichier importé." in sheet
     page = web.get("/communes/59001/sheet.html?as_of=2024-01-01")
     assert page.status_code == 200
     assert "aucun chantier prévu" in page.get_data(as_text=True)
@@ -185,3 +187,48 @@ def test_demo_refuses_a_database_holding_real_data(communes_url):
     assert "--into-existing" in refused.stderr and refused.stderr.count("\n") == 1
     history = json.loads(_cli(communes_url, "imports", "--format", "json").output)
     assert len(history) == 1
+
+
+def test_unknown_codes_are_refused_naming_the_known_ones(communes_url, web, tmp_path):
+    from tests.partial_states import input_files
+
+    files = input_files(tmp_path / "in")
+    for kind in ("arcep", "commitments"):
+        assert _cli(communes_url, "import", kind, str(files[kind])).exit_code == 0
+    for option, value, known in (("--operator", "ZZZZ", "FRTE"),
+                                 ("--commune", "99999", "59001, 59002")):
+        refused = _cli(communes_url, "status", option, value)
+        assert refused.exit_code == 2 and known in refused.stderr, refused.output
+        assert refused.stderr.count("\n") == 1
+    lower = json.loads(_cli(communes_url, "status", "--operator", "frte", "--format",
+                            "json").output)
+    assert lower and {r["operator_code"] for r in lower} == {"FRTE"}
+    api = web.get("/api/assessments?operator=frte&as_of=2021-06-30").get_json()
+    assert {a["operator_code"] for a in api["assessments"]} == {"FRTE"}
+    bad = web.get("/api/assessments?operator=ZZZZ&as_of=2021-06-30")
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "operator"
+    assert "FRTE" in bad.get_json()["error"]
+    sheet = _cli(communes_url, "report", "commune", "99999", "--format", "html", "--output",
+                 str(tmp_path / "x.html"))
+    assert sheet.exit_code == 2 and "2 loaded: 59001, 59002" in sheet.stderr
+
+
+def test_a_pdf_given_as_works_is_refused_in_the_users_words(communes_url, tmp_path):
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+    result = _cli(communes_url, "import", "works", str(path))
+    assert result.exit_code == 2
+    assert "It might help" not in result.stderr and str(tmp_path) not in result.stderr
+    assert "plan.pdf" in result.stderr
+
+
+def test_operator_page_without_commitments_offers_no_delay_report(communes_url, web, tmp_path):
+    from tests.partial_states import input_files
+
+    files = input_files(tmp_path / "in")
+    assert _cli(communes_url, "import", "arcep", str(files["arcep"])).exit_code == 0
+    page = web.get("/operators/FRTE").get_data(as_text=True)
+    assert "/delay-report." not in page and 'id="no-delay-report"' in page
+    assert _cli(communes_url, "import", "commitments", str(files["commitments"])).exit_code == 0
+    page = web.get("/operators/FRTE").get_data(as_text=True)
+    assert "/operators/FRTE/delay-report.csv" in page and "no-delay-report" not in page

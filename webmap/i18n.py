@@ -91,6 +91,8 @@ EN: dict[str, str] = {
     "Aucun import.": "No import.",
     "Page introuvable": "Page not found",
     "Requête invalide": "Bad request",
+    "Aucun engagement de cet opérateur n'est chargé : pas de rapport de retard.":
+        "No commitment of this operator is loaded: no delay report.",
     "Cette page n'existe pas.": "This page does not exist.",
     "Commune inconnue": "Unknown municipality",
     "Opérateur inconnu": "Unknown operator",

@@ -177,6 +177,7 @@ def status_cmd(obj: Context, operator, commune, as_of, known_at, fmt: str) -> No
     import pandas as pd
 
     from rollout import known_at as known
+    from rollout import known_codes
     from rollout.compliance import assessments_with_breakdown
     from rollout.db import session_scope
     from rollout.formatting import json_chunks, to_csv
@@ -184,6 +185,8 @@ def status_cmd(obj: Context, operator, commune, as_of, known_at, fmt: str) -> No
     day = parse_date_option(as_of, "--as-of") or dt.date.today()
     scope = known.scope(parse_date_option(known_at, "--known-at"))
     with scope, session_scope(obj.reader) as session:
+        operator = known_codes.operator(session, operator) if operator else None
+        commune = known_codes.commune(session, commune) if commune else None
         result, breakdown = assessments_with_breakdown(session, day)
         result["scope"] = result["commune_insee"].isna().map(
             {True: "perimeter", False: "commune"})

@@ -7,6 +7,8 @@ import pandas as pd
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from geodata.errors import InputError
+from rollout import known_codes
 from rollout.formatting import records
 from webmap import data, db_session, params
 from webmap.auth import allowed, requires
@@ -122,6 +124,15 @@ def progress(insee: str) -> Response:
                     "series": records(history, SERIES_COLUMNS) if len(history) else []})
 
 
+def known(check, value: str, parameter: str) -> str:
+    """``value`` as the database stores it, or a 400 naming ``parameter`` and the known codes."""
+    with db_session() as session:
+        try:
+            return check(session, value, parameter)
+        except InputError as exc:
+            raise ApiError(parameter, str(exc.problems[0])) from None
+
+
 @bp.route("/assessments")
 @requires("map")
 @cached_view(*API_PARAMETERS, personal=False, strict=True)
@@ -134,10 +145,10 @@ def assessments() -> Response:
     if assessed is None:
         return jsonify({"as_of": as_of.isoformat(), "available": False, "assessments": []})
     frame: pd.DataFrame = assessed
-    if request.args.get("operator"):
-        frame = frame[frame["operator_code"] == request.args["operator"]]
-    if request.args.get("commune"):
-        frame = frame[frame["commune_insee"] == request.args["commune"]]
+    if code := request.args.get("operator"):
+        frame = frame[frame["operator_code"] == known(known_codes.operator, code, "operator")]
+    if insee := request.args.get("commune"):
+        frame = frame[frame["commune_insee"] == known(known_codes.commune, insee, "commune")]
     if shapes is not None:
         inside = set(shapes.loc[shapes.geometry.intersects(shapely.box(*box)), "insee"])
         frame = frame[frame["commune_insee"].isin(inside)]

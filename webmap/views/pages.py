@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 
-from rollout import journal
+from rollout import compliance, journal
 from rollout.formatting import to_csv
 from rollout.operators import KNOWN_OPERATORS
 from webmap import charts, data, db_session, mapview, params
@@ -208,11 +208,13 @@ def operator(code: str) -> str:
         listing = data.figures(session, as_of)[["insee", "name", "connectable_share",
                                                 "observed_on"]]
         assessed = data.assessments(session, as_of)
+        # The delay report needs a commitment of this operator (else it answers 404).
+        committed = code in set(compliance.agreements(session)["operator_code"])
     communes_ = communes_.merge(listing, on="insee", how="left").sort_values("name")
     milestones = (assessed[assessed["operator_code"] == code]
                   if assessed is not None else pd.DataFrame())
     return render_template("operator.html", code=code, name=names[code], communes=communes_,
-                           milestones=milestones, as_of=as_of)
+                           milestones=milestones, as_of=as_of, committed=committed)
 
 
 @bp.route("/imports")
