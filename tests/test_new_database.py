@@ -232,3 +232,33 @@ def test_operator_page_without_commitments_offers_no_delay_report(communes_url, 
     assert _cli(communes_url, "import", "commitments", str(files["commitments"])).exit_code == 0
     page = web.get("/operators/FRTE").get_data(as_text=True)
     assert "/operators/FRTE/delay-report.csv" in page and "no-delay-report" not in page
+
+
+def test_api_filters_apply_where_they_make_sense_and_are_refused_elsewhere(communes_url, web,
+                                                                           tmp_path):
+    from tests.partial_states import input_files
+
+    files = input_files(tmp_path / "in")
+    for kind in ("sites", "works"):
+        assert _cli(communes_url, "import", kind, str(files[kind])).exit_code == 0
+    every = web.get("/api/sites").get_json()["features"]
+    orange = web.get("/api/sites?operator=20801").get_json()["features"]
+    assert orange and len(orange) < len(every)
+    assert {f["properties"]["operator_code"] for f in orange} == {"20801"}
+    in_beta = web.get("/api/sites?commune=59002").get_json()["features"]
+    assert {f["properties"]["insee"] for f in in_beta} == {"59002"}
+    works = web.get("/api/works?commune=59002").get_json()["features"]
+    assert all("59002" in f["properties"]["insee"] for f in works)
+    assert len(works) < len(web.get("/api/works").get_json()["features"])
+    one = web.get("/api/communes?commune=59001").get_json()["features"]
+    assert [f["properties"]["insee"] for f in one] == ["59001"]
+    for path in ("/api/gap_hexagons?operator=FRTE", "/api/works?operator=FRTE",
+                 "/api/communes?operator=FRTE", "/api/communes/59001/progress?operator=FRTE"):
+        refused = web.get(path)
+        assert refused.status_code == 400 and refused.get_json()["parameter"] == "operator", path
+    unknown = web.get("/api/gaps?commune=99999")
+    assert unknown.status_code == 400 and "59001" in unknown.get_json()["error"]
+    spec = web.get("/api/openapi.json").get_json()["paths"]
+    names = {p["name"] for p in spec["/api/sites"]["get"]["parameters"]}
+    assert {"operator", "commune"} <= names
+    assert "operator" not in {p["name"] for p in spec["/api/works"]["get"]["parameters"]}

@@ -38,6 +38,13 @@ _PARAMETERS = {
               "schema": {"type": "string", "format": "date"}},
     "limit": {"name": "limit", "in": "query", "required": False,
               "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX}},
+    "operator": {"name": "operator", "in": "query", "required": False,
+                 "description": "operator code (FRTE, SFR0, 20801…; case-blind); an unknown "
+                                "code is a 400 naming the known ones",
+                 "schema": {"type": "string"}},
+    "commune": {"name": "commune", "in": "query", "required": False,
+                "description": "INSEE code of a loaded commune; an unknown code is a 400",
+                "schema": {"type": "string"}},
     "zoom": {"name": "zoom", "in": "query", "required": False,
              "description": "web-map zoom level: geometries simplified to half a pixel at that "
                             "zoom (shared borders stay shared); full detail from 13",
@@ -73,13 +80,16 @@ ACCESS = (
 )
 
 
-def document(layers: list[str], permissions: dict[str, str] | None = None) -> dict[str, Any]:
+def document(layers: list[str], permissions: dict[str, str] | None = None,
+             filters: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
     """The OpenAPI document, listing one path per registered layer; ``permissions`` maps a
-    path to the permission it needs (see :data:`ACCESS`)."""
+    path to the permission it needs (see :data:`ACCESS`), ``filters`` a layer to the filter
+    parameters it applies (any other filter is a 400)."""
+    filters = filters or {}
     paths: dict[str, Any] = {
         "/api/communes": _get("Communes with their latest indicators (simplified geometry)",
                               _collection("communes", COMMUNE_PROPERTIES),
-                              ["bbox", "as_of", "limit", "zoom"]),
+                              ["bbox", "as_of", "limit", "zoom", "commune"]),
         "/api/communes/{insee}/progress": _get(
             "All-operator connectable series of one commune",
             {"200": {"description": "series", "content": {"application/json": {"schema": {
@@ -98,13 +108,11 @@ def document(layers: list[str], permissions: dict[str, str] | None = None) -> di
                                "available": {"type": "boolean"},
                                "assessments": {"type": "array", "items": {"type": "object"}}}}}}},
              "400": _ERROR},
-            ["bbox", "as_of", "limit"],
-            [{"name": "operator", "in": "query", "schema": {"type": "string"}},
-             {"name": "commune", "in": "query", "schema": {"type": "string"}}]),
+            ["bbox", "as_of", "limit", "operator", "commune"]),
     }
     for name in layers:
         paths[f"/api/{name}"] = _get(f"The {name} layer", _collection(name),
-                                     ["bbox", "as_of", "limit"])
+                                     ["bbox", "as_of", "limit", *filters.get(name, ())])
     from webmap.openapi_challenges import challenges_paths
 
     for path, permission in (permissions or {}).items():

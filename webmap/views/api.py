@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from geodata.errors import InputError
 from rollout import known_codes
 from rollout.formatting import records
+from rollout.frames import mask
 from webmap import data, db_session, params
 from webmap.auth import allowed, requires
 from webmap.errors import ApiError
@@ -24,8 +25,14 @@ ASSESSMENT_COLUMNS = ["agreement_id", "operator_code", "commune_insee", "metric"
                       "shortfall_premises", "projected_on", "series"]
 SERIES_COLUMNS = ["observed_on", "connectable", "rad", "premises", "premises_as_of",
                   "connectable_share", "synthetic", "source_file"]
-KNOWN = {"bbox", "as_of", "limit", "operator", "commune", "lang"}
-API_PARAMETERS = tuple(sorted(KNOWN - {"lang"}))  # the language is a key of its own
+KNOWN = {"bbox", "as_of", "limit", "lang"}
+# The filters each layer applies, by the column they read; any other filter is refused.
+LAYER_FILTERS: dict[str, tuple[str, ...]] = {"sites": ("operator", "commune"),
+                                             "works": ("commune",), "gaps": ("commune",),
+                                             "gaps_5g": ("operator", "commune")}
+_FILTER_COLUMNS = {"operator": "operator_code", "commune": "insee"}
+# Every parameter that changes an answer keys its cache (the language is a key of its own).
+API_PARAMETERS = tuple(sorted(KNOWN - {"lang"} | {"operator", "commune"}))
 # Radio sites are public (ANFR) and drawn on the public map; gap layers are the planners'
 # analysis, works the dig-once input. A layer added without an entry needs "gaps".
 LAYER_PERMISSIONS = {"sites": "map", "works": "dig_once", "gaps": "gaps",
@@ -54,6 +61,19 @@ def _query(extra: frozenset[str] = frozenset()) -> tuple:
     """Validate every common parameter before any work: (as_of, bbox, limit)."""
     _check_unknown(extra)
     return params.as_of(request.args), params.bbox(request.args), params.limit(request.args)
+
+
+def _filtered(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """Rows matching the ``operator`` / ``commune`` filters given (known codes only); the
+    ``insee`` of a work is the list of communes it touches."""
+    checks = {"operator": known_codes.operator, "commune": known_codes.commune}
+    for name in names:
+        if value := request.args.get(name):
+            wanted = known(checks[name], value, name)
+            column = frame[_FILTER_COLUMNS[name]]
+            frame = frame[mask(column, lambda v, w=wanted: w in v if isinstance(v, (list, tuple))
+                               else v == w).to_numpy()]
+    return frame
 
 
 def _select(frame: gpd.GeoDataFrame, box, limit: int | None) -> gpd.GeoDataFrame:
@@ -91,7 +111,7 @@ def communes() -> Response:
     With ``zoom``, geometries are simplified for that zoom level (national layers: ask for the
     map's bbox and zoom; borders stay shared at every level).
     """
-    as_of, box, limit = _query(frozenset({"zoom"}))
+    as_of, box, limit = _query(frozenset({"zoom", "commune"}))
     zoom = params.zoom(request.args)
     with db_session() as session:
         if zoom is None:
@@ -100,6 +120,7 @@ def communes() -> Response:
             shapes = data.zoomed_communes(session, zoom)
         figures = data.figures(session, as_of)
     frame = shapes[["insee", "geometry"]].merge(figures, on="insee", how="left")
+    frame = _filtered(frame, ("commune",))
     columns = [c for c in COMMUNE_PROPERTIES if c in frame.columns]
     return _geojson(feature_collection(_select(frame, box, limit), columns,
                                        as_of=as_of.isoformat()))
@@ -138,7 +159,7 @@ def known(check, value: str, parameter: str) -> str:
 @cached_view(*API_PARAMETERS, personal=False, strict=True)
 def assessments() -> Response:
     """Every milestone assessed as of ``as_of`` (empty, ``available: false`` without data)."""
-    as_of, box, limit = _query()
+    as_of, box, limit = _query(frozenset({"operator", "commune"}))
     with db_session() as session:
         assessed = data.assessments(session, as_of)
         shapes = data.display_communes(session) if box is not None else None
@@ -161,9 +182,11 @@ def assessments() -> Response:
 
 def _layer_view(name: str):
     def view() -> Response:
-        as_of, box, limit = _query()
+        filters = LAYER_FILTERS.get(name, ())
+        as_of, box, limit = _query(frozenset(filters))
         with db_session() as session:
             frame = LAYERS[name].read(session, as_of)
+        frame = _filtered(frame, filters)
         columns = [c for c in frame.columns if c != "geometry"]
         return _geojson(feature_collection(_select(frame, box, limit), columns,
                                            as_of=as_of.isoformat()))
@@ -187,4 +210,4 @@ def openapi() -> Response:
                    current_app.view_functions[rule.endpoint].required_permission
                    for rule in current_app.url_map.iter_rules()
                    if rule.endpoint.startswith("api.")}
-    return jsonify(document(sorted(LAYERS), permissions))
+    return jsonify(document(sorted(LAYERS), permissions, LAYER_FILTERS))
