@@ -164,7 +164,8 @@ class PremisesFile:
             "insee": _insee(cols.get("insee"), rows, name("insee"), problems),
             "lon": lon, "lat": lat, "premises": premises, "premises_estimated": estimated,
             "status": _status(cols["status"], rows, name("status"), problems),
-            "status_date": self._status_date(cols.get("status_date"), rows.index),
+            "status_date": _status_date(cols.get("status_date"), rows, name("status_date"),
+                                        problems),
             "source_row": rows,
         }, index=rows.index)
         problems.raise_if_any()
@@ -228,15 +229,6 @@ class PremisesFile:
         premises = counts.fillna(1).astype("int32")
         return premises, pd.Series(True, index=index, dtype="bool")
 
-    def _status_date(self, text: pd.Series | None, index: pd.Index) -> pd.Series:
-        if text is None:
-            return pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
-        dates = _per_value(text, status_day).astype("datetime64[s]")
-        unreadable = text.notna() & dates.isna()
-        if unreadable.any():
-            self.warnings["unreadable status date left empty"] += int(unreadable.sum())
-        return dates
-
     def _decode_error(self) -> InputError:
         line = _first_undecodable_line(self.path, self.encoding)
         return InputError.single(
@@ -266,6 +258,11 @@ def open_premises(
     if not sample.strip():
         raise InputError.single(path.name, "the file is empty", code="empty_file")
     encoding = detect_encoding(sample)
+    if sample.startswith(b"\xef\xbb\xbf") and encoding != "utf-8-sig":
+        raise InputError.single(path.name, "starts with a UTF-8 byte-order mark but its bytes "
+                                "are not UTF-8: re-save the file in UTF-8",
+                                row=_first_undecodable_line(path, "utf-8-sig"),
+                                code="bad_encoding")
     if (line := nul_line(sample.decode(encoding, errors="replace"))) is not None:
         raise InputError.single(path.name, NUL_REASON, row=line, code="bad_encoding")
     header_line = sample.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
@@ -280,6 +277,18 @@ def open_premises(
     if chunksize < 1:
         raise ValueError(f"chunksize was {chunksize}; expected a positive number of rows")
     return PremisesFile(path, fmt, encoding, delimiter, as_of, chunksize, columns)
+
+
+def _status_date(text: pd.Series | None, rows: pd.Series, column: str | None,
+                 problems: _Problems) -> pd.Series:
+    """Status dates; a written date that is no calendar day (31/02/2020) is a bad row, as in
+    the ARCEP and commitments readers."""
+    if text is None:
+        return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[s]")
+    dates = _per_value(text, status_day).astype("datetime64[s]")
+    problems.add_mask(text.notna() & dates.isna(), rows, column, text,
+                      "not a date (expected DD/MM/YYYY, YYYY-MM-DD or YYYYMMDD)")
+    return dates
 
 
 def summarise_chunk(df: pd.DataFrame) -> pd.DataFrame:

@@ -262,3 +262,27 @@ def test_api_filters_apply_where_they_make_sense_and_are_refused_elsewhere(commu
     names = {p["name"] for p in spec["/api/sites"]["get"]["parameters"]}
     assert {"operator", "commune"} <= names
     assert "operator" not in {p["name"] for p in spec["/api/works"]["get"]["parameters"]}
+
+
+IPE_HEADER = ("IdentifiantImmeuble;CodeInseeImmeuble;NombreLogementsAdresseIPE;EtatImmeuble;"
+              "TypeProjectionGeographique;CoordonneeImmeubleX;CoordonneeImmeubleY;CodeOI;"
+              "DateDerniereModification")
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (IPE_HEADER + "\nB1;59001;3;DEPLOYE;WGS84;3,005;50,605;FRTE;31/02/2020\n",
+     "ipe_FRTE_20210331.csv:2: column 'DateDerniereModification': value '31/02/2020': not a date"),
+    (IPE_HEADER + "\n", "no building row after the header"),
+    ("\ufeff" + IPE_HEADER + "\nB1;59001;3;DÉPLOYÉ;WGS84;3,005;50,605;FRTE;01/02/2020\n",
+     "byte-order mark but its bytes are not UTF-8"),
+])
+def test_ipe_files_follow_the_arcep_and_commitments_rules(communes_url, tmp_path, content,
+                                                           expected):
+    path = tmp_path / "ipe_FRTE_20210331.csv"
+    data = content.encode("cp1252", errors="ignore")
+    if content.startswith("\ufeff"):
+        data = b"\xef\xbb\xbf" + content[1:].encode("cp1252")
+    path.write_bytes(data)
+    result = _cli(communes_url, "import", "premises", str(path))
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr

@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
+from geodata.errors import InputError
 from geodata.premises import PremisesFile, open_premises, summarise_chunk
 from rollout import bulk, progress
 from rollout.importing import ImportOutcome, LoadStats, run_import
@@ -135,6 +136,10 @@ def _store_copy(session: Session, batch: ImportBatch, opened: PremisesFile) -> B
 
 def _stats(session: Session, batch: ImportBatch, totals: BuildingTotals,
            copy: bool) -> LoadStats:
+    if not totals.rows_read:
+        # As the ARCEP and commitments readers: a header alone is no data (issue 14.13).
+        raise InputError.single(batch.file_name, "no building row after the header",
+                                code="empty_file")
     stored = _progress_rows(session, batch, totals, copy)
     warnings = [f"{count} × {what}" for what, count in sorted(totals.warnings.items())]
     if totals.outside:
