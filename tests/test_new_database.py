@@ -286,3 +286,18 @@ def test_ipe_files_follow_the_arcep_and_commitments_rules(communes_url, tmp_path
     result = _cli(communes_url, "import", "premises", str(path))
     assert result.exit_code == 2, result.output
     assert expected in result.stderr
+
+
+def test_sites_without_an_in_service_date_are_in_service_at_no_date(communes_url, web,
+                                                                    tmp_path):
+    from tests.partial_states import input_files
+
+    files = input_files(tmp_path / "in")
+    assert _cli(communes_url, "import", "sites", str(files["sites"])).exit_code == 0
+    listed = json.loads(_cli(communes_url, "sites", "--format", "json").output)
+    undated = {s["station_id"] for s in listed if s["in_service_on"] is None}
+    assert undated  # the ANFR builder has one 5G station without any date
+    early = web.get("/api/sites?as_of=1900-01-01").get_json()["features"]
+    assert early == []
+    today = {f["properties"]["station_id"] for f in web.get("/api/sites").get_json()["features"]}
+    assert today and not today & undated

@@ -85,10 +85,12 @@ def gap_hexagons(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
        popup=(("station_id", "Identifiant"), ("operator_name", "Opérateur"),
               ("systems", "Systèmes"), ("in_service_on", "Mise en service")))
 def sites(session: Session, as_of: dt.date) -> gpd.GeoDataFrame:
-    """Radio sites in service on ``as_of`` (or without a date), one row per station and operator."""
+    """Radio sites in service on ``as_of``, one row per station and operator. A site without
+    an in-service date is in service at no date shown, as the coverage model and the
+    assessment count it (issue 14.15); `rollout sites` still lists it."""
     frame = mobile.sites_frame(session)
-    in_service = pd.to_datetime(frame["in_service_on"]) <= pd.Timestamp(as_of)
-    frame = frame[in_service | frame["in_service_on"].isna()].copy()
+    in_service = pd.to_datetime(frame["in_service_on"], errors="coerce") <= pd.Timestamp(as_of)
+    frame = frame[in_service.to_numpy()].copy()
     frame["systems"] = frame["systems"].map(lambda s: ", ".join(s or []))
     frame["bands"] = frame["bands"].map(lambda s: ", ".join(s or []))
     frame["operator_name"] = frame["operator_name"].fillna(frame["operator_code"])
