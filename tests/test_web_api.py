@@ -182,5 +182,5 @@ def test_openapi_document_lists_every_route(client):
     assert {"/api/communes", "/api/communes/{insee}/progress", "/api/assessments",
             "/api/sites", "/api/works", "/api/gaps", "/api/gaps_5g"} <= set(doc["paths"])
     params = {p["name"] for p in doc["paths"]["/api/communes"]["get"]["parameters"]}
-    assert params == {"bbox", "as_of", "limit", "zoom"}
+    assert params == {"bbox", "as_of", "limit", "zoom", "commune"}
     jsonschema.Draft202012Validator.check_schema(doc["components"]["schemas"]["Error"])
