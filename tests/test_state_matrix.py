@@ -2,17 +2,16 @@
 the README and every web route (found in ``app.url_map``, every role, public and private)
 answer without a traceback, with exit codes 0 or 2 only, no 5xx, and a refusal in one line.
 
-States are built once per module (SpatiaLite states are copied from their predecessor with
-SQLite's backup API); PostGIS runs the states where storage differs most (empty, communes
-only, everything). Expected outcomes are not fixed per command here: each item has its own
-test; this module proves that no combination of state x command x role breaks.
+Each state is built once per module; PostGIS runs the states where storage differs most
+(empty, communes only, everything). Expected outcomes are not fixed per command here: each
+item has its own test; this module proves that no combination of state x command x role
+breaks.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -41,39 +40,19 @@ def files(tmp_path_factory) -> dict[str, Path]:
     return input_files(tmp_path_factory.mktemp("inputs"))
 
 
-@pytest.fixture(scope="module")
-def built() -> dict:
-    return {}
-
-
-def _sqlite_path(url: str) -> str:
-    return url.removeprefix("sqlite:///")
-
-
-def _state_url(backend: str, state: str, request, built: dict, files, folder: Path) -> str:
-    """The state's database: SpatiaLite copied from the longest built prefix, then loaded."""
-    kinds = STATES[state]
+def _state_url(backend: str, state: str, request, files, folder: Path) -> str:
+    """A fresh database holding the state's imports (SQLite files are never copied while the
+    process holds them open: two SQLite libraries, two lock tables, a corrupt copy)."""
     url = _fresh_url(backend, request, folder)
-    done: list[str] = []
-    if backend == "spatialite":
-        prefixes = [(k, u) for (b, k), u in built.items()
-                    if b == backend and STATES[k] == kinds[:len(STATES[k])]]
-        if prefixes:
-            name, source = max(prefixes, key=lambda item: len(STATES[item[0]]))
-            with sqlite3.connect(_sqlite_path(source)) as src, \
-                    sqlite3.connect(_sqlite_path(url)) as dst:
-                src.backup(dst)
-            done = STATES[name]
-    load(url, kinds[len(done):], files)
-    built[(backend, state)] = url
+    load(url, STATES[state], files)
     return url
 
 
 @pytest.fixture(scope="module", params=PARAMS, ids=[f"{b}-{s}" for b, s in PARAMS])
-def state(request, built, files, tmp_path_factory):
+def state(request, files, tmp_path_factory):
     backend, name = request.param
     folder = tmp_path_factory.mktemp(f"state-{backend}-{name.replace('+', '-')}")
-    return name, _state_url(backend, name, request, built, files, folder), folder
+    return name, _state_url(backend, name, request, files, folder), folder
 
 
 def _commands(folder: Path, full: bool) -> list[list[str]]:
