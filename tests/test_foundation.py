@@ -164,6 +164,7 @@ def test_rejected_file_changes_no_data_and_names_the_cell(db_url, tmp_path):
     ids=["empty", "binary", "no-header", "unknown-layout"],
 )
 def test_bad_arcep_files_are_refused_cleanly(db_url, tmp_path, content, expected):
+    run(db_url, "import", "communes", str(COMMUNES))  # else: "import the communes first"
     path = tmp_path / "arcep.csv"
     path.write_bytes(content)
     result = CliRunner().invoke(main, ["--database", db_url, "import", "arcep", str(path)])
