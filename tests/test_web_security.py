@@ -424,18 +424,7 @@ def test_serve_public_switch(db_url, monkeypatch, args, env, expected):
     from rollout.cli import main
 
     served = []
-
-    class Server:
-        effective_port = 5000
-
-        def run(self) -> None:
-            """Serving is not what is tested: the app handed to waitress is."""
-
-    def create_server(app, **kwargs):
-        served.append(app)
-        return Server()
-
-    monkeypatch.setattr(waitress, "create_server", create_server)
+    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: served.append(app))
     monkeypatch.setenv("ROLLOUT_SECRET_KEY", "test")
     if env is None:
         monkeypatch.delenv("ROLLOUT_PUBLIC_MODE", raising=False)
