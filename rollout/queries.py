@@ -7,6 +7,7 @@ the newest batch wins; the older row stays in the database as evidence.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +28,14 @@ from rollout.models import (
     ImportBatch,
     PremisesCount,
 )
+
+
+@overload
+def communes(session: Session, *, geometry: Literal[False] = False) -> pd.DataFrame: ...
+
+
+@overload
+def communes(session: Session, *, geometry: Literal[True]) -> gpd.GeoDataFrame: ...
 
 
 def communes(session: Session, *, geometry: bool = False) -> pd.DataFrame | gpd.GeoDataFrame:

@@ -15,6 +15,7 @@ import branca.colormap
 import folium
 from branca.element import JavascriptLink
 from folium import plugins
+from folium.elements import JSCSSMixin
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 DEFAULT_PREFIX = "/static/vendor"
@@ -77,7 +78,7 @@ LOCAL_COPIES: dict[str, str] = {
 _SHARED_NAMES = {"d3v4": "d3"}
 
 # The folium classes whose default_js / default_css are redirected.
-PATCHED_CLASSES: tuple[type, ...] = (
+PATCHED_CLASSES: tuple[type[JSCSSMixin], ...] = (
     folium.Map,
     plugins.MarkerCluster,
     plugins.Search,
@@ -89,7 +90,7 @@ PATCHED_CLASSES: tuple[type, ...] = (
 
 # Each class's own lists, captured before the first redirection so that a second call maps
 # from the originals again (idempotent, and a new prefix replaces the old one).
-_ORIGINALS: dict[type, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
+_ORIGINALS: dict[type[JSCSSMixin], tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
 _BRANCA_JS_LINK = branca.colormap.JavascriptLink
 
 
@@ -124,7 +125,7 @@ def _redirected(
 def _local_js_link_class(prefix: str) -> type[JavascriptLink]:
     """A branca JavascriptLink that swaps a vendored URL for its local copy."""
 
-    class LocalJavascriptLink(_BRANCA_JS_LINK):  # type: ignore[misc, valid-type]
+    class LocalJavascriptLink(_BRANCA_JS_LINK):
         """branca's JavascriptLink, redirected to ``static/vendor`` when a copy exists."""
 
         def __init__(self, url: str, download: bool = False) -> None:
@@ -154,7 +155,8 @@ def use_local_assets(static_url_prefix: str = DEFAULT_PREFIX) -> None:
         cls.default_js = js
         cls.default_css = css
     # branca's ColorMap.render looks JavascriptLink up in its module at render time.
-    branca.colormap.JavascriptLink = _local_js_link_class(prefix)
+    # Deliberate patch of a class binding in a third-party module: the check forbids it.
+    branca.colormap.JavascriptLink = _local_js_link_class(prefix)  # type: ignore[misc]
 
 
 # What makes a browser fetch something: element attributes (also inside JS strings, where the

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
@@ -37,9 +37,11 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -58,7 +60,7 @@ PUBLIC_PERMISSIONS = accounts.ROLES["viewer"]
 # The app's own background warm-up request (create_app) may build the map without a user;
 # WSGI environ keys without the HTTP_ prefix cannot be set by a client.
 WARM_UP_ENVIRON = "rollout.warm_up"
-View = TypeVar("View", bound=Callable)
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,14 @@ def current_user() -> CurrentUser | None:
     return g.get("user")
 
 
+def signed_in_user() -> CurrentUser:
+    """The user of a view whose permission only roles grant (``@requires`` let them in)."""
+    user = current_user()
+    if user is None:
+        abort(403)
+    return user
+
+
 def allowed(permission: str) -> bool:
     """Whether this request may use ``permission`` (its user's role, or public mode)."""
     user = current_user()
@@ -132,7 +142,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _clock() -> Callable[[], object]:
+def _clock() -> Callable[[], datetime]:
     return current_app.extensions["rollout_clock"]
 
 
@@ -178,7 +188,7 @@ def _load_user() -> None:
     g.session_id = active.id
 
 
-def _refuse() -> Response:
+def _refuse() -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         if current_user() is None:
             return jsonify({"error": "authentication required: sign in at /login",
@@ -190,7 +200,7 @@ def _refuse() -> Response:
     abort(403, description=translate("Votre rôle ne donne pas accès à cette page."))
 
 
-def _enforce() -> Response | None:
+def _enforce() -> ResponseReturnValue | None:
     _load_user()
     if request.endpoint is None or request.endpoint == "static":
         return None  # unknown URL (404 follows) or a static asset

@@ -45,6 +45,7 @@ def display_communes(session: Session, metric_crs: int = 2154) -> gpd.GeoDataFra
 
     def simplify() -> gpd.GeoDataFrame:
         raw = queries.communes(session, geometry=True)
+        assert raw.crs is not None  # stored boundaries always carry their SRID
         metric = raw.geometry.to_crs(epsg=metric_crs)
         simplified = shapely.coverage_simplify(metric.values, SIMPLIFY_TOLERANCE_M)
         back = gpd.GeoSeries(simplified, crs=metric.crs).to_crs(raw.crs)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from typing import Any
+from typing import Any, cast
 
 import folium
 import pandas as pd
-from branca.element import CssLink, JavascriptLink
+from branca.element import CssLink, Figure, JavascriptLink
 from flask import current_app, url_for
 from folium import plugins
 from jinja2.utils import htmlsafe_json_dumps
@@ -152,7 +152,7 @@ def _frame() -> folium.Map:
 
 def _frame_parts(fmap: folium.Map) -> dict[str, Markup]:
     """Folium's ``header``, ``html`` and ``script``, with the plugins' assets after Leaflet's."""
-    root = fmap.get_root()
+    root = cast(Figure, fmap.get_root())  # a Map's root is the page Figure
     root.render()
     for cls in PLUGINS:  # after render: the map's own assets (Leaflet first) are in place
         for name, url in cls.default_js:

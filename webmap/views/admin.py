@@ -16,7 +16,7 @@ from rollout import accounts, audit
 from rollout.db_errors import is_disk_full
 from rollout.importing import KINDS, ImportOutcome, ImportRejected
 from webmap import db_session, uploads, warm_in_background, warms
-from webmap.auth import current_user, requires
+from webmap.auth import requires, signed_in_user
 from webmap.i18n import translate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -66,12 +66,14 @@ def import_upload(kind: str, stream, filename: str | None, username: str
 def upload() -> tuple[str, int]:
     """Upload form; the result of the import below it (422 when the file was refused)."""
     form = UploadForm()
-    outcome, problems, status = None, [], 200
+    outcome: ImportOutcome | None = None
+    problems: list[Problem] = []
+    status = 200
     if form.validate_on_submit():
         data = form.file.data
         try:
             outcome, problems = import_upload(form.kind.data, data.stream, data.filename,
-                                              current_user().username)
+                                              signed_in_user().username)
         except (OSError, DBAPIError) as exc:
             if not is_disk_full(exc):
                 raise

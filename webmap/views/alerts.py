@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 
@@ -116,7 +117,7 @@ class DeleteForm(FlaskForm):
 
 @bp.route("/alerts/subscriptions", methods=["GET", "POST"])
 @requires("commune_pages")
-def subscriptions() -> Response | tuple[str, int]:
+def subscriptions() -> BaseResponse | tuple[str, int]:
     """The signed-in user's subscriptions and a form to add one (webhooks: admins)."""
     user = current_user()
     if user is None:
@@ -150,7 +151,7 @@ def subscriptions() -> Response | tuple[str, int]:
 
 @bp.route("/alerts/subscriptions/<int:subscription_id>/delete", methods=["POST"])
 @requires("commune_pages")
-def unsubscribe(subscription_id: int) -> Response:
+def unsubscribe(subscription_id: int) -> BaseResponse:
     """Remove one of the signed-in user's subscriptions."""
     user = current_user()
     if user is None or not DeleteForm().validate_on_submit():

@@ -207,7 +207,7 @@ for _name in LAYERS:
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
     permissions = {rule.rule.replace("<insee>", "{insee}"):
-                   current_app.view_functions[rule.endpoint].required_permission
+                   vars(current_app.view_functions[rule.endpoint])["required_permission"]
                    for rule in current_app.url_map.iter_rules()
                    if rule.endpoint.startswith("api.")}
     return jsonify(document(sorted(LAYERS), permissions, LAYER_FILTERS))

@@ -29,6 +29,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -36,7 +37,7 @@ from rollout import audit, challenge_mail, challenges
 from rollout.challenges_io import export_csv, export_frame, export_geojson, store_evidence
 from rollout.db import session_scope
 from webmap import db_session
-from webmap.auth import current_user, requires
+from webmap.auth import current_user, requires, signed_in_user
 from webmap.disposition import content_disposition
 from webmap.i18n import translate
 
@@ -122,7 +123,7 @@ def api_submit() -> tuple[Response, int]:
 
 @bp.route("/challenges/new", methods=["GET", "POST"])
 @requires("commune_pages")
-def new() -> Response | tuple[str, int]:
+def new() -> BaseResponse | tuple[str, int]:
     """The form (prefilled from ``?commune_insee=&category=&target_ref=&lon=&lat=``)."""
     form = ChallengeForm(data=request.args.to_dict() if request.method == "GET" else None)
     error, status = None, 200
@@ -156,7 +157,7 @@ def new() -> Response | tuple[str, int]:
 
 @bp.route("/challenges/status/<token>")
 @requires(None)
-def status(token: str) -> str:
+def status(token: str) -> Response:
     """What became of one challenge (no author names, no personal data)."""
     with db_session() as session:
         challenge = challenges.by_token(session, token)
@@ -196,7 +197,7 @@ def queue() -> Response:
 
 @bp.route("/challenges/<int:challenge_id>/step", methods=["POST"])
 @requires("exports")
-def step(challenge_id: int) -> Response:
+def step(challenge_id: int) -> BaseResponse:
     form = StepForm()
     if not form.validate_on_submit():
         abort(400, description=translate("Formulaire invalide, veuillez réessayer."))
@@ -206,7 +207,7 @@ def step(challenge_id: int) -> Response:
     try:
         with session_scope(_engine(), write=True) as session:
             moved = challenges.step(session, challenge_id, form.to_status.data,
-                                    form.note.data or "", current_user().username,
+                                    form.note.data or "", signed_in_user().username,
                                     batch_id=int(batch) if batch else None)
     except challenges.ChallengeError as exc:
         abort(404 if exc.code == "not_found" else 400, description=str(exc))
@@ -239,7 +240,7 @@ def export(operator: str, fmt: str) -> Response:
         abort(404)
     with session_scope(_engine(), write=True) as session:
         frame = export_frame(session, operator)
-        audit.record(session, "challenge_export", current_user().username, operator,
+        audit.record(session, "challenge_export", signed_in_user().username, operator,
                      {"format": fmt, "rows": len(frame)})
     body, mimetype = ((export_csv(frame), "text/csv") if fmt == "csv"
                       else (export_geojson(frame), "application/geo+json"))

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 
 from flask import Blueprint, Response, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from rollout import feeds
 from webmap import db_session
@@ -25,7 +26,7 @@ _TYPES = {
 }
 
 
-def _feed(name: str) -> Response:
+def _feed(name: str) -> BaseResponse:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with db_session() as session:
         payload = feeds.render_feeds(session, now)[name]
@@ -44,20 +45,20 @@ def _feed(name: str) -> Response:
 
 @bp.route("/works.wzdx.geojson")
 @requires("map")
-def wzdx() -> Response:
+def wzdx() -> BaseResponse:
     """WZDx 4.2 Work Zone Feed of the publishable planned and ongoing works."""
     return _feed("works.wzdx.geojson")
 
 
 @bp.route("/works.cifs.xml")
 @requires("map")
-def cifs_xml() -> Response:
+def cifs_xml() -> BaseResponse:
     """Waze CIFS incidents (XML) of the publishable planned and ongoing works."""
     return _feed("works.cifs.xml")
 
 
 @bp.route("/works.cifs.json")
 @requires("map")
-def cifs_json() -> Response:
+def cifs_json() -> BaseResponse:
     """Waze CIFS incidents (JSON) of the publishable planned and ongoing works."""
     return _feed("works.cifs.json")

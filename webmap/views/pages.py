@@ -158,7 +158,7 @@ def overlay_counts(session, as_of) -> dict[str, dict[str, int]]:
         codes = (frame["insee"].fillna("").astype(str).str.split(", ")
                  .map(lambda listed: list(dict.fromkeys(listed))).explode()
                  if "insee" in frame else pd.Series([], dtype=object))
-        out[name] = {code: int(n) for code, n in codes[codes != ""].value_counts().items()}
+        out[name] = {str(code): int(n) for code, n in codes[codes != ""].value_counts().items()}
     return out
 
 

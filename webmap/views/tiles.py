@@ -18,6 +18,7 @@ import hashlib
 from collections import OrderedDict
 
 from flask import Blueprint, Response, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from rollout import gaps as gaps_analysis
 from rollout import mobile
@@ -87,7 +88,7 @@ def _layer(name: str):
 
 
 def _view(name: str, build, permission: str):
-    def view(z: int, x: int, y: int) -> Response:
+    def view(z: int, x: int, y: int) -> BaseResponse:
         if not tiles.valid(z, x, y):
             raise ApiError("tile", f"no tile {z}/{x}/{y}: zoom 0 to {tiles.MAX_ZOOM}, "
                            "x and y from 0 to 2^zoom - 1", status=404)
