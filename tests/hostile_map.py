@@ -135,7 +135,10 @@ def _sites_csv(path: Path, texts: list[str]) -> Path:
 def build(url: str, folder: Path, payloads: list[hostile.Payload] = hostile.PAYLOADS) -> None:
     """Import the hostile map data into the (initialised) database at ``url``."""
     texts = [p.text for p in payloads]
-    communes = {insee_of(i): (text[:COMMUNE_NAME], _square(i)) for i, text in enumerate(texts)}
+    # The communes reader refuses NUL like the sites and works readers (tests/hostile_files.py
+    # checks that refusal): that payload's commune is named without it.
+    communes = {insee_of(i): (text.replace("\x00", "")[:COMMUNE_NAME], _square(i))
+                for i, text in enumerate(texts)}
     _run(url, "import", "communes", str(write_communes(folder / "communes.geojson", communes)))
     codes = list(communes)
     _run(url, "import", "arcep", str(write_arcep_2020(

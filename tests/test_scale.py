@@ -136,22 +136,22 @@ def test_operators_and_communes_first_seen_in_later_blocks_are_summed(tmp_path, 
     line = ("3.00{i},50.60{i},G{i},1,RUE,A,59000,Aa,{insee},{size},deploye,PM1,deploye,{op},"
             "pavillon,")
     plan = [("59001", "individuel", "")] * 30 + [
-        ("59001", "entre 2 et 11", "ZLATE1"), ("59002", "individuel", "ZLATE2"),
-        ("59001", "individuel", "ZLATE2"), ("59002", "individuel", ""),
+        ("59001", "entre 2 et 11", "ZLA1"), ("59002", "individuel", "ZLA2"),
+        ("59001", "individuel", "ZLA2"), ("59002", "individuel", ""),
     ]
     rows = [line.format(i=i % 10, insee=c, size=s, op=o) for i, (c, s, o) in enumerate(plan)]
     totals = aggregate_buildings(write_buildings(tmp_path / "g_2024_Q3.csv", rows), locator,
                                  block_bytes=1 << 10)
     assert totals.engine == "arrow"
-    # By hand: 59001 none = 30 buildings x 1; ZLATE1 = 1 building of 2 premises; ZLATE2 one
+    # By hand: 59001 none = 30 buildings x 1; ZLA1 = 1 building of 2 premises; ZLA2 one
     # building in each commune; 59002 none = 1. Every building is "deploye" (connectable).
     got = totals.summary.set_index(["insee", "operator_code"], drop=True)
     assert len(got) == 5
     assert got.loc[("59001", np.nan), ["premises_total", "connectable", "buildings"]].tolist() \
         == [30, 30, 30]
-    assert got.loc[("59001", "ZLATE1"), ["premises_total", "buildings"]].tolist() == [2, 1]
-    assert got.loc[("59001", "ZLATE2"), "buildings"] == 1
-    assert got.loc[("59002", "ZLATE2"), "buildings"] == 1
+    assert got.loc[("59001", "ZLA1"), ["premises_total", "buildings"]].tolist() == [2, 1]
+    assert got.loc[("59001", "ZLA2"), "buildings"] == 1
+    assert got.loc[("59002", "ZLA2"), "buildings"] == 1
     assert got.loc[("59002", np.nan), "buildings"] == 1
     reference = aggregate_chunks(open_premises(tmp_path / "g_2024_Q3.csv", chunksize=7), locator)
     pd.testing.assert_frame_equal(totals.summary, reference.summary)

@@ -35,7 +35,7 @@ def test_every_protected_response_is_no_store_for_its_role_and_for_anonymous(pub
     assert response.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("path", ["/", "/communes/59350", "/api/assessments",
+@pytest.mark.parametrize("path", ["/", "/api/assessments",
                                   "/communes/59350/sheet.html"])
 def test_public_pages_are_no_store_once_signed_in_and_left_alone_anonymous(public_app, path):
     assert path in PUBLIC
@@ -45,6 +45,15 @@ def test_public_pages_are_no_store_once_signed_in_and_left_alone_anonymous(publi
     client = public_app.test_client()
     sign_in(client, "viewer")
     assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_a_public_page_carrying_a_form_is_no_store(public_app):
+    """The commune page holds the signalement form and its CSRF token (a session cookie):
+    it is one visitor's page, never stored by a shared cache."""
+    anonymous = public_app.test_client().get("/communes/59350")
+    assert anonymous.status_code == 200
+    assert 'name="csrf_token"' in anonymous.get_data(as_text=True)
+    assert anonymous.headers["Cache-Control"] == "no-store"
 
 
 def test_the_login_page_and_a_cookie_setting_response_are_no_store(public_app):
