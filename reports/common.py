@@ -16,6 +16,7 @@ from reports.i18n import Words
 from reports.model import Column, Facts, Paragraph, Section, Table
 from rollout import known_at
 from rollout.assessment import STATUS_ORDER
+from rollout.rows import each_row
 
 FTTH_SHARE_METRICS = {"ftth_connectable_share", "ftth_connectable_or_rad_share"}
 SHARE_METRICS = set(commitments.SHARE_METRICS)
@@ -118,7 +119,7 @@ def batches_table(batches: pd.DataFrame, tr: Words) -> Table:
     rows = [
         [r.batch_id, r.file_name, r.kind, r.sha256, r.imported_at, r.rows_read, r.rows_loaded,
          tr(SYNTHETIC_FR) if r.synthetic else tr("non")]
-        for r in batches.itertuples()
+        for r in each_row(batches)
     ]
     return Table("Sources", tr("Fichiers sources (lots d'import)"), [
         Column("batch_id", tr("Lot"), "int", 0.5),
@@ -185,7 +186,7 @@ def denominators_table(frame: pd.DataFrame, tr: Words) -> Table:
     used = frame.dropna(subset=["denominator_as_of"]).groupby(
         ["denominator_as_of", "denominator_method"], dropna=False).size().reset_index(name="n")
     rows = [[r.denominator_as_of, tr.label(METHOD_FR, r.denominator_method, r.denominator_method),
-             r.n] for r in used.itertuples()]
+             r.n] for r in each_row(used)]
     return Table(tr("Dénominateurs"), tr("Dénominateurs utilisés (millésime et méthode)"), [
         Column("denominator_as_of", tr("Millésime"), "date", 1.0),
         Column("denominator_method", tr("Méthode"), "text", 3.0),

@@ -13,6 +13,7 @@ from reports import charts, common, data
 from reports.i18n import FRENCH, Words
 from reports.model import Column, Document, Facts, Figure, Paragraph, Section, Table, report_id
 from rollout.known_codes import known_list
+from rollout.rows import each_row
 
 YEAR = dt.timedelta(days=365)
 MAX_WORKS = 5
@@ -50,7 +51,7 @@ def _commitments(snapshot: data.Snapshot, insee: str, tr: Words) -> Table:
     rows = pd.concat([p for p in (own, shared) if len(p)] or [own], ignore_index=True)
     rows = rows.sort_values(["due_on", "operator_code", "milestone_id"], ignore_index=True)
     body: list[list[Any]] = []
-    for r in rows.itertuples():
+    for r in each_row(rows):
         body.append([
             f"{snapshot.operators.get(r.operator_code, r.operator_code)}", r.agreement_id,
             r.scope, tr.label(common.SHORT_METRIC_FR, r.metric, r.metric),
@@ -87,7 +88,7 @@ def _early_warnings(snapshot: data.Snapshot, session: Session, insee: str,
              dt.date.fromisoformat(r.projected_on) if r.projected_on else None,
              None if r.needed_per_quarter is None else round(r.needed_per_quarter),
              None if r.recent_per_quarter is None else round(r.recent_per_quarter),
-             r.projected_shortfall] for r in rows.itertuples()]
+             r.projected_shortfall] for r in each_row(rows)]
     return Table(tr("Alertes"), tr("Échéance proche, en retard de rythme"), [
         Column("operator", tr("Opérateur"), "text", 1.1),
         Column("metric", tr("Objectif"), "text", 2.2),
@@ -144,14 +145,14 @@ def build_from(snapshot: data.Snapshot, session: Session, insee: str,
             Column("operator", tr("Opérateur"), "text", 2),
             Column("sites", tr("Sites"), "int", 1)],
             [[snapshot.operators.get(r.operator_code, r.operator_name), int(r.sites)]
-             for r in sites.itertuples()]))
+             for r in each_row(sites)]))
     if len(works):
         blocks.append(Table(tr("Travaux"), tr("Travaux publics en cours ou à venir"), [
             Column("title", tr("Chantier"), "text", 3),
             Column("owner", tr("Maître d'ouvrage"), "text", 1.5),
             Column("start_at", tr("Début"), "date", 1), Column("end_at", tr("Fin"), "date", 1)],
             [[r.title, common.clean(r.owner), _day(r.start_at), _day(r.end_at)]
-             for r in works.head(MAX_WORKS).itertuples()]))
+             for r in each_row(works.head(MAX_WORKS))]))
     statuses = dict(zip(snapshot.status["insee"], snapshot.status["status"], strict=True))
     blocks.append(Figure(charts.commune_panel(list(history["observed_on"]),
                                               list(history["share"]), snapshot.communes,

@@ -12,6 +12,7 @@ from reports import charts, common, data
 from reports.i18n import Words
 from reports.model import Column, Document, Facts, Figure, Paragraph, Section, Table, report_id
 from rollout.assessment import STATUS_ORDER
+from rollout.rows import each_row
 
 ATTENTION = ("missed", "at_risk")
 
@@ -43,7 +44,7 @@ def ranking(snapshot: data.Snapshot) -> pd.DataFrame:
 def _rows(frame: pd.DataFrame, tr: Words) -> list[list[Any]]:
     return [[r.rank, r.name, r.insee, common.clean(r.population), tr.status(r.status),
              common.clean(r.delay_days), r.missed, r.shortfall, common.clean(r.share),
-             r.observed_on] for r in frame.itertuples()]
+             r.observed_on] for r in each_row(frame)]
 
 
 def _table(name: str, title: str, frame: pd.DataFrame, tr: Words) -> Table:

@@ -17,6 +17,7 @@ from reports import charts, common, csv_columns, data
 from reports.i18n import Words
 from reports.model import Column, Document, Facts, Figure, Paragraph, Section, Table, report_id
 from rollout import assessment, compliance, queries
+from rollout.rows import each_row
 
 # L.36-11 CPCE sanction caps quoted in FORMATS.md §4.
 CAP_PER_DWELLING = 1_500
@@ -126,7 +127,7 @@ def _commune_rows(frame: pd.DataFrame, names: dict, tr: Words) -> list[list[Any]
          common.clean(r.delay_days), bool(r.delay_is_upper_bound),
          common.clean(r.shortfall_premises), common.clean(r.achieved_value),
          common.clean(r.denominator_premises)]
-        for r in ordered.itertuples()
+        for r in each_row(ordered)
     ]
 
 
@@ -149,7 +150,7 @@ def _commune_table(name: str, title: str, frame: pd.DataFrame, names: dict, kind
 
 def _milestone_sections(own, breakdown, agreements, names, as_of, tr: Words) -> list[Section]:
     sections = []
-    for row in own[own["commune_insee"].isna()].itertuples():
+    for row in each_row(own[own["commune_insee"].isna()]):
         parts = breakdown[breakdown["milestone_id"] == row.milestone_id]
         blocks: list = [_milestone_facts(row, agreements, names, as_of, tr)]
         if len(parts):
@@ -228,7 +229,7 @@ def _summary(own, concerned, names, as_of, tr: Words) -> Section:
         Column("delay_days", tr("Plus long retard (j)"), "int", 1.1),
         Column("milestones", tr("Jalons évalués"), "int", 0.9),
     ], [[names.get(r.insee, r.insee), r.insee, tr.status(r.status),
-         common.clean(r.delay_days), int(r.milestones)] for r in concerned.itertuples()])
+         common.clean(r.delay_days), int(r.milestones)] for r in each_row(concerned)])
     return Section(tr("Synthèse"), [Facts(rows, name=tr("Synthèse")), note, table],
                    new_page=True)
 
@@ -247,7 +248,7 @@ def _charts(session, own, breakdown, concerned, names, as_of, communes, tr: Word
                                             & set(perimeter["milestone_id"])))
     targets = own.set_index("milestone_id")
     panels = []
-    for row in [*perimeter.itertuples(), *worst.itertuples()]:
+    for row in [*each_row(perimeter), *each_row(worst)]:
         line = points[(points["milestone_id"] == row.milestone_id)
                       & (points["commune_insee"].isna() if row.commune_insee is None
                          else points["commune_insee"] == row.commune_insee)]
@@ -346,7 +347,7 @@ def _evidence_table(own: pd.DataFrame, batches: pd.DataFrame, tr: Words) -> Tabl
                 row=r.milestone_source_row),
              common.clean(r.due_batch_id), common.clean(r.achieved_batch_id),
              common.clean(r.met_batch_id), common.clean(r.premises_batch_id)]
-            for r in own.itertuples()]
+            for r in each_row(own)]
     return Table(tr("Preuves par jalon"),
                  tr("Lots cités par jalon (numéros du tableau des sources)"), [
         Column("milestone_id", tr("Jalon"), "int", 0.6),

@@ -36,6 +36,7 @@ from rollout.db import session_scope
 from rollout.formatting import json_value
 from rollout.models import ImportBatch
 from rollout.models_alerts import Alert, AlertState
+from rollout.rows import each_row
 
 KINDS = ("at_risk", "missed", "met_late", "no_data", "early_warning")
 DEFAULT_THRESHOLDS = (180, 90, 30)
@@ -156,9 +157,9 @@ def evaluate(
     ``previous`` maps milestone id -> ``{"status", "warning_days", "figures"}``; ``past`` is
     the assessment as of ``as_of`` - 365 days (recent pace). Pure: nothing is read or written.
     """
-    past_rows = {} if past is None else {int(r.milestone_id): r for r in past.itertuples()}
+    past_rows = {} if past is None else {int(r.milestone_id): r for r in each_row(past)}
     result = Evaluation()
-    for row in current.itertuples():
+    for row in each_row(current):
         mid = int(row.milestone_id)
         before = previous.get(mid)
         figures = figures_of(row)

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from rollout.rows import each_row
+
 REAL = Path(__file__).with_name("demo_data") / "real"
 COMMUNES_FILE = REAL / "mel_communes.geojson"
 ARCEP_INFO_FILE = REAL / "arcep_obs_2018t1_communes_info_dep59.csv"
@@ -90,7 +92,7 @@ def synthetic_trajectories(base: pd.DataFrame) -> pd.DataFrame:
     quarters = quarters_between(LAST_REAL_QUARTER, PUBLICATIONS[-1])
     t0 = 2018.25
     rows = []
-    for commune in base.itertuples():
+    for commune in each_row(base):
         covage = commune.insee in COVAGE_COMMUNES
         laggard = rng.random() < 0.12
         final = rng.uniform(0.93, 1.02)
@@ -150,7 +152,7 @@ def write_publication(
     writer.writerow([])
     writer.writerow([])
     writer.writerow(header)
-    for commune in base.itertuples():
+    for commune in each_row(base):
         premises = int(estimate.loc[commune.insee, "premises"])
         writer.writerow([
             commune.insee, commune.name, "59", "32", "200093201", "-",

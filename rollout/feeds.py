@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from rollout import mobile
 from rollout.models import ImportBatch
+from rollout.rows import each_row
 
 WZDX_VERSION = "4.2"
 DEFAULT_PUBLISHER = "Métropole Européenne de Lille"
@@ -135,7 +136,7 @@ def wzdx_feed(works: gpd.GeoDataFrame, modified: dt.datetime) -> dict:
     """A WZDx 4.2 WorkZoneFeed (GeoJSON) of ``works`` (from :func:`publishable_works`)."""
     sources: dict[str, str] = {}
     features = []
-    for work, fid in zip(works.itertuples(index=False), _ids(works), strict=True):
+    for work, fid in zip(each_row(works, index=False), _ids(works), strict=True):
         if pd.isna(work.end_at):
             continue
         source_id, organisation = _source(_text(work.owner), bool(work.synthetic))
@@ -196,7 +197,7 @@ def _cifs_kind(work) -> tuple[str, str]:
 def cifs_incidents(works: gpd.GeoDataFrame) -> list[dict[str, str]]:
     """Flat CIFS incidents of ``works`` (detours left out), in feed order."""
     incidents = []
-    for work, fid in zip(works.itertuples(index=False), _ids(works), strict=True):
+    for work, fid in zip(each_row(works, index=False), _ids(works), strict=True):
         if work.kind == "detour":
             continue
         kind, subtype = _cifs_kind(work)

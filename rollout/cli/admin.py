@@ -10,6 +10,7 @@ import click
 
 from rollout.cli.common import Context, fail_on_bad_input, refusals
 from rollout.figures import fmt_datetime
+from rollout.rows import each_row
 
 
 @click.command()
@@ -69,7 +70,7 @@ def users_list(obj: Context, fmt: str) -> None:
         click.echo(to_json(users, USER_COLUMNS))
         return
     rows = [[r.username, r.role, "oui" if r.active else "non", _utc(r.created_at),
-             _utc(r.last_login_at)] for r in users.itertuples()]
+             _utc(r.last_login_at)] for r in each_row(users)]
     click.echo(to_table(rows, ["Utilisateur", "Rôle", "Actif", "Créé (UTC)",
                                "Dernière connexion (UTC)"]))
 
@@ -176,7 +177,7 @@ def audit_cmd(obj: Context, action: str | None, limit: int | None, fmt: str) -> 
     rows = [[str(r.id), r.at.strftime("%d/%m/%Y %H:%M:%S"), actor(r.username, r.client_address),
              r.client_address or "", r.action, visible(r.target or ""),
              _shorten(json.dumps(visible(r.details), ensure_ascii=False)) if r.details else ""]
-            for r in events.itertuples()]
+            for r in each_row(events)]
     click.echo(to_table(rows, ["N°", "Quand (UTC)", "Qui", "Adresse", "Action", "Objet",
                                "Détails"], right={0}))
 

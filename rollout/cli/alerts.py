@@ -9,6 +9,7 @@ import sys
 import click
 
 from rollout.cli.common import Context, fail_on_bad_input, parse_date_option, refusals
+from rollout.rows import each_row
 
 
 def _subscription_refusals(func):
@@ -99,7 +100,7 @@ def alerts_list(obj: Context, username: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(records(frame, COLUMNS), ensure_ascii=False, indent=2))
         return
-    rows = [["" if v is None else str(v) for v in r] for r in frame.itertuples(index=False)]
+    rows = [["" if v is None else str(v) for v in r] for r in each_row(frame, index=False)]
     click.echo(to_table(rows, COLUMNS))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from rollout.cli.common import Context, echo_outcome, fail_on_bad_input, parse_date_option
+from rollout.rows import each_row
 
 
 @click.group("import")
@@ -180,7 +181,7 @@ def imports_cmd(obj: Context, fmt: str) -> None:
         [str(r.batch_id), r.kind, r.file_name, r.sha256[:12], _status_fr(r.status),
          fmt_datetime(r.started_at), fmt_int(r.rows_read), fmt_int(r.rows_loaded),
          fmt_int(r.rows_skipped), fmt_int(r.rows_rejected), "oui" if r.synthetic else "non"]
-        for r in history.itertuples()
+        for r in each_row(history)
     ]
     click.echo(to_table(
         rows,

@@ -8,6 +8,7 @@ import json
 import click
 
 from rollout.cli.common import FORMATS, KNOWN_AT, Context, fail_on_bad_input, parse_date_option
+from rollout.rows import each_row
 
 
 def _echo_csv(text: str) -> None:
@@ -42,7 +43,7 @@ def communes_cmd(obj: Context, as_of: str | None, fmt: str) -> None:
             [r.insee, r.name, fmt_int(r.population), fmt_number(r.area_km2), fmt_int(r.premises),
              fmt_int(r.connectable), fmt_share(r.connectable_share), fmt_date(r.observed_on),
              "synthétique" if r.synthetic else "réel"]
-            for r in figures.itertuples()
+            for r in each_row(figures)
         ]
         click.echo(to_table(
             rows,
@@ -77,7 +78,7 @@ def sites_cmd(obj: Context, fmt: str) -> None:
     else:
         rows = [[r.station_id, r.operator_name or r.operator, r.insee, ", ".join(r.systems),
                  "oui" if r.has_5g else "non", fmt_date(r.in_service_on)]
-                for r in frame.itertuples()]
+                for r in each_row(frame)]
         click.echo(to_table(rows, ["Station", "Opérateur", "INSEE", "Systèmes", "5G",
                                    "Mise en service"]))
 
@@ -136,20 +137,20 @@ def _works_table(frame, day: dt.date, dig: bool, clash: bool) -> str:
 
     if clash:
         rows = [[r.source_id_a, r.source_id_b, fmt_date(r.overlap_start), fmt_date(r.overlap_end),
-                 fmt_number(r.distance_m, 1)] for r in frame.itertuples()]
+                 fmt_number(r.distance_m, 1)] for r in each_row(frame)]
         table = to_table(rows, ["Chantier A", "Chantier B", "Du", "Au", "Distance (m)"],
                          right={4})
         return f"Conflits au {fmt_date(day)} — {len(rows)} paire(s)\n{table}"
     if dig:
         rows = [["FttH" if r.target == "ftth" else "5G", str(r.rank), r.source_id, r.title[:50],
                  WORK_STATUS_FR.get(r.status, r.status), fmt_date(r.start_at), fmt_date(r.end_at),
-                 fmt_int(round(r.premises))] for r in frame.itertuples()]
+                 fmt_int(round(r.premises))] for r in each_row(frame)]
         table = to_table(rows, ["Cible", "Rang", "Chantier", "Titre", "Statut", "Début", "Fin",
                                 "Locaux (FttH) / habitants (5G)"], right={1, 7})
         return f"Opportunités « creuser une fois » au {fmt_date(day)}\n{table}"
     rows = [[r.id, r.source_format, r.title[:50], r.kind, fmt_date(r.start_at), fmt_date(r.end_at),
              ", ".join(r.insee) or "hors communes", WORK_STATUS_FR.get(r.status, r.status)]
-            for r in frame.itertuples()]
+            for r in each_row(frame)]
     table = to_table(rows, ["Chantier", "Format", "Titre", "Type", "Début", "Fin", "Communes",
                             "Statut"])
     return f"Travaux au {fmt_date(day)} — {len(rows)} chantier(s)\n{table}"
@@ -224,7 +225,7 @@ def _status_table(result, day: dt.date) -> str:
          fmt_date(r.due_on), value(r.metric, r.target), value(r.metric, r.value_at_due),
          fmt_date(r.observed_on), STATUS_LABELS_FR.get(r.status, r.status),
          fmt_int(r.delay_days), fmt_int(r.shortfall_premises), fmt_date(r.projected_on)]
-        for r in result.itertuples()
+        for r in each_row(result)
     ]
     table = to_table(
         rows,

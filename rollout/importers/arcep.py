@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from geodata.arcep import read_arcep
 from rollout.importing import ImportOutcome, LoadStats, run_import
 from rollout.models import Commune, CommuneOperators, FtthProgress, ImportBatch, PremisesCount
+from rollout.rows import each_row
 
 
 def load(
@@ -57,7 +58,7 @@ def _store(session: Session, batch: ImportBatch, read) -> LoadStats:
                     "method": r.premises_method, "batch_id": batch.id,
                     "source_row": int(r.source_row),
                 }
-                for r in counts.itertuples(index=False)
+                for r in each_row(counts, index=False)
             ])
         if len(info):
             session.execute(insert(CommuneOperators), [
@@ -67,7 +68,7 @@ def _store(session: Session, batch: ImportBatch, read) -> LoadStats:
                     "infrastructure_operators": r.oi or "", "batch_id": batch.id,
                     "source_row": int(r.source_row),
                 }
-                for r in info.itertuples(index=False)
+                for r in each_row(info, index=False)
             ])
         rows_loaded += len(info)
         summary["premises_counts_stored"] = len(counts)
@@ -88,7 +89,7 @@ def _store(session: Session, batch: ImportBatch, read) -> LoadStats:
                     "source": "arcep", "batch_id": batch.id, "source_row": int(r.source_row),
                     "source_column": r.source_column,
                 }
-                for r in new.itertuples(index=False)
+                for r in each_row(new, index=False)
             ])
         if read.communes is None:
             rows_read += communes_in_progress

@@ -25,6 +25,7 @@ from rollout.models import (
     Operator,
 )
 from rollout.operators import ensure_operator
+from rollout.rows import each_row
 
 
 def load(
@@ -44,7 +45,7 @@ def _store(session: Session, batch: ImportBatch, read, file_name: str) -> LoadSt
     _check_against_database(session, read, file_name)
     check_lengths(read.agreements, Agreement, {"agreement_id": "id", "name": "name"}, file_name)
     check_lengths(read.agreements, Operator, {"operator_name": "name"}, file_name)
-    for row in read.agreements.itertuples(index=False):
+    for row in each_row(read.agreements, index=False):
         ensure_operator(session, row.operator_code, row.operator_name or None)
     session.execute(insert(Agreement), [
         {
@@ -53,13 +54,13 @@ def _store(session: Session, batch: ImportBatch, read, file_name: str) -> LoadSt
             "source_document": r.source_document or None, "batch_id": batch.id,
             "source_row": int(r.source_row),
         }
-        for r in read.agreements.itertuples(index=False)
+        for r in each_row(read.agreements, index=False)
     ])
     if len(read.perimeter):
         session.execute(insert(AgreementCommune), [
             {"agreement_id": r.agreement_id, "insee": r.insee, "batch_id": batch.id,
              "source_row": int(r.source_row)}
-            for r in read.perimeter.itertuples(index=False)
+            for r in each_row(read.perimeter, index=False)
         ])
     if len(read.milestones):
         session.execute(insert(Milestone), [
@@ -70,7 +71,7 @@ def _store(session: Session, batch: ImportBatch, read, file_name: str) -> LoadSt
                 else float(r.rad_cap),
                 "batch_id": batch.id, "source_row": int(r.source_row),
             }
-            for r in read.milestones.itertuples(index=False)
+            for r in each_row(read.milestones, index=False)
         ])
     rows = len(read.perimeter) + len(read.milestones)
     return LoadStats(
@@ -87,7 +88,7 @@ def _check_against_database(session: Session, read, file_name: str) -> None:
     problems = ProblemCollector(file_name)
     known = set(session.scalars(select(Commune.insee)))
     for frame in (read.perimeter, read.milestones):
-        for row in frame.itertuples(index=False):
+        for row in each_row(frame, index=False):
             if row.insee is not None and row.insee not in known:
                 problems.add("commune not loaded in the database (import communes first)",
                              row=int(row.source_row), column="commune_insee", value=row.insee)
@@ -95,7 +96,7 @@ def _check_against_database(session: Session, read, file_name: str) -> None:
         select(Agreement.id, Agreement.batch_id)
         .where(Agreement.id.in_(list(read.agreements["agreement_id"])))
     ).all())
-    for row in read.agreements.itertuples(index=False):
+    for row in each_row(read.agreements, index=False):
         if row.agreement_id in loaded:
             problems.add(
                 f"agreement already loaded (batch {loaded[row.agreement_id]}); encode an "

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from geodata.communes import read_communes
 from rollout.importing import ImportOutcome, LoadStats, check_lengths, run_import
 from rollout.models import SRID, Commune, CommuneBoundary, ImportBatch
+from rollout.rows import each_row
 
 # Boundaries equal within ~1 cm are the same boundary (coordinate rounding across exports).
 SAME_BOUNDARY_TOLERANCE_DEG = 1e-7
@@ -42,7 +43,7 @@ def _store(session: Session, batch: ImportBatch, read) -> LoadStats:
     check_lengths(read.frame, Commune, ["name"], batch.file_name)
     existing = {c.insee: c for c in session.scalars(select(Commune))}
     created = versioned = unchanged = 0
-    for row in read.frame.itertuples(index=False):
+    for row in each_row(read.frame, index=False):
         population = None if pd.isna(row.population) else int(row.population)
         epci = None if pd.isna(row.epci_siren) else str(row.epci_siren)
         geometry = from_shape(row.geometry, srid=SRID)

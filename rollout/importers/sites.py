@@ -20,6 +20,7 @@ from geodata.sites import SitesRead, read_sites
 from rollout.importing import ImportOutcome, LoadStats, check_lengths, run_import
 from rollout.models import ImportBatch, RadioSite
 from rollout.operators import ensure_operator
+from rollout.rows import each_row
 from rollout.spatial import CommuneLocator
 
 
@@ -61,7 +62,7 @@ def _store(session: Session, batch: ImportBatch, read: SitesRead, file: str) -> 
                 "geom": f"SRID=4326;POINT({r.lon!r} {r.lat!r})",
                 "batch_id": batch.id, "source_row": int(r.source_row),
             }
-            for r in kept.itertuples(index=False)
+            for r in each_row(kept, index=False)
         ])
     outside = int((~inside).sum())
     warnings = list(read.warnings)

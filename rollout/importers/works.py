@@ -31,6 +31,7 @@ from geodata.works import WorksRead, read_works
 from rollout import queries
 from rollout.importing import ImportOutcome, LoadStats, check_lengths, run_import
 from rollout.models import ImportBatch, PublicWork, PublicWorkCommune
+from rollout.rows import each_row
 from rollout.works_analysis import assign_communes
 
 FORMATS = ("geojson", "csv", "wzdx", "cifs")
@@ -106,7 +107,7 @@ def _store(
             "geom": f"SRID=4326;{w.geometry.wkt}", "batch_id": batch.id,
             "source_row": int(w.source_row),
         }
-        for w in works.itertuples(index=False)
+        for w in each_row(works, index=False)
     ]
     ids = []
     if rows:
