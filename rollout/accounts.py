@@ -121,10 +121,10 @@ def _check_not_last_admin(session: Session, user: UserAccount) -> None:
     """Refuse to leave the site without an active admin (nobody could manage users then)."""
     if user.role != "admin" or not user.active:
         return
-    admins = session.scalar(
+    admins = session.execute(
         select(func.count()).select_from(UserAccount)
         .where(UserAccount.role == "admin", UserAccount.active.is_(True))
-    )
+    ).scalar_one()
     if admins <= 1:
         raise AccountError(f"{user.username!r} is the last active admin", "last_admin")
 

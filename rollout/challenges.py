@@ -231,15 +231,15 @@ def check_rate(session: Session, address_hash: str | None, now: dt.datetime | No
                per_day: int = DEFAULT_PER_DAY) -> None:
     """Refuse beyond ``per_address`` challenges from one address, ``per_day`` in all, per day."""
     since = (now or _utcnow()) - dt.timedelta(days=1)
-    total = session.scalar(select(func.count()).select_from(Challenge)
-                           .where(Challenge.created_at >= since))
+    total = session.execute(select(func.count()).select_from(Challenge)
+                            .where(Challenge.created_at >= since)).scalar_one()
     if total >= per_day:
         raise ChallengeError("rate", "too many challenges today; try again tomorrow",
                              "rate_limited")
-    if address_hash is not None and session.scalar(
+    if address_hash is not None and session.execute(
             select(func.count()).select_from(Challenge)
             .where(Challenge.address_hash == address_hash, Challenge.created_at >= since)
-    ) >= per_address:
+    ).scalar_one() >= per_address:
         raise ChallengeError("rate", "too many challenges from this address today; try again "
                                      "tomorrow", "rate_limited")
 

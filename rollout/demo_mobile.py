@@ -80,7 +80,8 @@ def _site_rows(communes: gpd.GeoDataFrame, rng: np.random.Generator) -> list[dic
             commune = communes.iloc[index]
             lon, lat = _random_inside(commune.geometry, rng)
             station_date = _day(rng, dt.date(2008, 1, 1), dt.date(2019, 12, 31))
-            emitters = [(s, station_date) for s in LTE[: int(rng.integers(1, 4))]]
+            emitters: list[tuple[str, dt.date | None]] = [
+                (s, station_date) for s in LTE[: int(rng.integers(1, 4))]]
             if rng.random() < 0.82:  # 5G site
                 draw = rng.random()
                 band = "NR 700" if draw < nr700 else "NR 2100" if draw < nr700 + nr2100 \

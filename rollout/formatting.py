@@ -163,7 +163,8 @@ def _factorized(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
         codes, uniques = pd.factorize(raw)  # NA, None and NaN code -1: all are JSON null
         return _missing_last(codes, [json_value(v) for v in uniques.tolist()])
     table: dict[tuple[type, Any], int] = {}
-    out, codes = [], np.empty(len(values), dtype=np.int64)
+    out: list[Any] = []
+    codes = np.empty(len(values), dtype=np.int64)
     for i, value in enumerate(values):
         try:
             marker = (type(value), value)

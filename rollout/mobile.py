@@ -213,7 +213,7 @@ def coverage_observations(
     pages and reports assess the same day many times.
     """
     latest = session.scalar(select(func.max(ImportBatch.id)))
-    key = (session.get_bind().url.render_as_string(), as_of, tuple(sorted(radii.items())),
+    key = (session.get_bind().engine.url.render_as_string(), as_of, tuple(sorted(radii.items())),
            None if insee is None else tuple(sorted(insee)), latest, known_at.current())
     if key not in _COVERAGE_CACHE:
         if len(_COVERAGE_CACHE) >= 16:

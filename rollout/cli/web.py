@@ -75,7 +75,7 @@ def _serve(obj: Context, host: str, port: int, threads: int = 8,
 
     check_database(obj.engine)
     obj.engine.dispose()  # no connection of this process goes into the forked workers
-    config = {"DATABASE_URL": obj.database_url}
+    config: dict[str, object] = {"DATABASE_URL": obj.database_url}
     if public is not None:
         config["PUBLIC_MODE"] = public
     if server is None:
