@@ -13,8 +13,8 @@ import re
 AS_OF_MIN = dt.date(1900, 1, 1)
 AS_OF_MAX = dt.date(2100, 12, 31)
 FORMS = "YYYY-MM-DD or DD/MM/YYYY"
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)  # no full-width digits
+_FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 
 
 def reference_date(raw: str) -> dt.date:

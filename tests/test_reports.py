@@ -310,7 +310,7 @@ def test_routes(client, out):
     assert client.get("/communes/99999/sheet.html?as_of=2023-01-01").status_code == 404
     assert client.get("/operators/FRTE/delay-report.docx").status_code == 404
     assert client.get("/council.csv").status_code == 404
-    for bad in ("2023-13-01", "01/01/2023", "yesterday", "2023-02-30"):
+    for bad in ("2023-13-01", "32/01/2023", "yesterday", "2023-02-30"):
         response = client.get(f"/operators/FRTE/delay-report.csv?as_of={bad}")
         assert response.status_code == 400, bad
         assert b"as_of" in response.data

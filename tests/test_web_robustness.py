@@ -60,11 +60,15 @@ def test_invalid_utf8_and_nul_bytes_are_400(client, query):
 @pytest.mark.parametrize("query", ["operator=' OR '1'='1", "operator=%00", "commune=59350' --",
                                    "commune=%25", "operator=" + "é" * 5000, "lang=%ff",
                                    "lang=' OR 1=1"])
-def test_filters_with_junk_match_nothing_and_never_fail(client, query):
+def test_filters_with_junk_are_refused_or_ignored_and_never_fail(client, query):
+    """An unknown operator or commune code is bad input, a 400 naming the parameter (issue 14
+    item 9); a junk language falls back to French."""
     response = client.get(f"/api/assessments?{query}")
-    assert response.status_code == 200
-    if "lang" not in query:
-        assert response.get_json()["assessments"] == []
+    if "lang" in query:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == query.split("=")[0]
 
 
 @pytest.mark.parametrize("path", [
