@@ -140,7 +140,7 @@ def _exercise(page, planner: bool) -> None:
 def _assert_untouched(page, start: str, problems, requested) -> None:
     assert page.locator(INJECTED).count() == 0
     assert page.evaluate("window.__pwned") is None
-    assert page.locator("script").count() == 10 and page.locator("body").is_visible()
+    assert page.locator("script").count() == 11 and page.locator("body").is_visible()
     assert page.url == start
     assert problems == []
     assert [u for u in requested if urlsplit(u).hostname != "127.0.0.1"

@@ -114,8 +114,11 @@ def test_status_filters(loaded, tmp_path):
         ("perimeter_commune", "2021-01-15"),
         ("perimeter_commune", "2021-03-31"),
     ]
-    none = json.loads(cli(loaded, "status", "--operator", "SFR0", "--format", "json").output)
-    assert none == []
+    # An operator with no commitment is an unknown code for status: refused, naming the
+    # known ones (issue 14 item 9).
+    refused = cli(loaded, "status", "--operator", "SFR0", "--format", "json")
+    assert refused.exit_code == 2
+    assert "FRTE" in refused.output
 
 
 @pytest.mark.parametrize(

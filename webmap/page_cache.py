@@ -113,7 +113,8 @@ def respond(parts: tuple, render: Callable[[], tuple[Response, dict]], *,
     config = current_app.config
     key = key_of("response", version, request.endpoint, parts, current_language(),
                  permission_key(), today(), config.get("TILES"),
-                 config.get("TILES_ATTRIBUTION"), config.get("METRIC_CRS"))
+                 config.get("TILES_ATTRIBUTION"), config.get("METRIC_CRS"),
+                 config.get("MAP_TILES_ABOVE"))
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     entry = store().get(key + (":gzip" if gzipped else ":identity"))
     if entry is None:

@@ -61,7 +61,7 @@ def index() -> str:
     with db_session() as session:
         parts = page_cached(
             session, ("map", as_of, g.lang, indicator, tiles, attribution,
-                      data.compliance() is not None),
+                      current_app.config.get("MAP_TILES_ABOVE"), data.compliance() is not None),
             lambda: mapview.build_map(session, as_of, g.lang, tiles, attribution, indicator,
                                       visible_layers()),
         )
